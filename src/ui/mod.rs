@@ -4,3 +4,11 @@
 
 pub mod state;
 pub mod view;
+
+mod agent;
+mod control_plane;
+mod diagram;
+mod legend;
+mod message_strip;
+mod node_card;
+mod pod_chip;

@@ -1,0 +1,34 @@
+//! A box for one component of the cluster (API server, scheduler, kubelet, ...). It carries the
+//! component's key in `data-component` so that message animations can find it.
+
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct AgentProps {
+    /// The `data-component` key, see `view::component_key`.
+    pub key_name: String,
+    pub title: AttrValue,
+    /// A few words on what the component does.
+    pub note: AttrValue,
+    /// Sent or received a message just now.
+    #[prop_or_default]
+    pub active: bool,
+    #[prop_or_default]
+    pub class: Classes,
+    #[prop_or_default]
+    pub children: Html,
+}
+
+#[function_component(Agent)]
+pub fn agent(props: &AgentProps) -> Html {
+    html! {
+        <div
+            class={classes!("agent", props.class.clone(), props.active.then_some("is-active"))}
+            data-component={props.key_name.clone()}
+        >
+            <div class="agent-title">{&props.title}</div>
+            <div class="agent-note">{&props.note}</div>
+            { props.children.clone() }
+        </div>
+    }
+}

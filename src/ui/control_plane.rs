@@ -1,0 +1,69 @@
+//! The control-plane node: API server, etcd, scheduler and controller manager, with the pods
+//! that wait at the scheduler for a node.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use crate::ui::agent::Agent;
+use crate::ui::pod_chip::PodChip;
+use crate::PodView;
+
+#[derive(Properties, PartialEq)]
+pub struct ControlPlaneProps {
+    /// The control-plane node's name (`control-plane` until the model reports one).
+    pub name: String,
+    /// Its STATUS, if the model reports the node.
+    pub status: Option<String>,
+    /// Pods bound to the control-plane node itself.
+    pub pods: Vec<PodView>,
+    /// Pods no scheduler has bound yet.
+    pub waiting: Vec<PodView>,
+    pub active: Rc<Vec<String>>,
+}
+
+#[function_component(ControlPlane)]
+pub fn control_plane(props: &ControlPlaneProps) -> Html {
+    let is_active = |key: &str| props.active.iter().any(|k| k == key);
+    let ready = props.status.as_deref() == Some("Ready");
+
+    html! {
+        <article class="card control-plane" aria-label={format!("node {}", props.name)} data-node={props.name.clone()}>
+            <header class="card-head">
+                <h3 class="card-title">{&props.name}<span class="card-kind">{"control plane"}</span></h3>
+                if let Some(status) = &props.status {
+                    <span class={classes!("node-status", if ready { "is-ready" } else { "is-down" })}>
+                        <span aria-hidden="true">{if ready { "●" } else { "○" }}</span>
+                        {" "}{status}
+                    </span>
+                }
+            </header>
+            <div class="cp-grid">
+                <Agent key_name="controller-manager" class="cp-cm" title="controller manager"
+                    note="reconciles Deployments, ReplicaSets, …" active={is_active("controller-manager")} />
+                <Agent key_name="api-server" class="cp-api" title="API server"
+                    note="the only door to etcd; validates, stores, notifies watchers" active={is_active("api-server")} />
+                <Agent key_name="etcd" class="cp-etcd" title="etcd"
+                    note="the cluster's state" active={is_active("etcd")} />
+                <Agent key_name="scheduler" class="cp-sched" title="scheduler"
+                    note="picks a node for each new pod" active={is_active("scheduler")}>
+                    <div class="queue" aria-label="Waiting at the scheduler">
+                        <span class="queue-label">{"waiting"}</span>
+                        if props.waiting.is_empty() {
+                            <span class="queue-empty">{"no pods waiting"}</span>
+                        } else {
+                            <ul class="pods">
+                                { for props.waiting.iter().map(|pod| html! { <PodChip key={pod.uid.clone()} pod={pod.clone()} /> }) }
+                            </ul>
+                        }
+                    </div>
+                </Agent>
+            </div>
+            if !props.pods.is_empty() {
+                <ul class="pods cp-pods" aria-label={format!("pods on {}", props.name)}>
+                    { for props.pods.iter().map(|pod| html! { <PodChip key={pod.uid.clone()} pod={pod.clone()} /> }) }
+                </ul>
+            }
+        </article>
+    }
+}
