@@ -12,3 +12,6 @@ mod legend;
 mod message_strip;
 mod node_card;
 mod pod_chip;
+
+mod console;
+mod editor;
