@@ -1,17 +1,25 @@
 //! The browser front end: Yew function components that draw snapshots of the model and send it
 //! commands. Nothing here computes cluster behaviour; `state.rs` is the one place that calls
 //! the model, and `view.rs` holds the pure helpers that decide how things look.
-
-pub mod state;
-pub mod view;
+//!
+//! - `app`: the page and the wall-clock timer that drives virtual time
+//! - `header`: name, play/pause, speed, virtual clock
+//! - `diagram`, `control_plane`, `node_card`, `agent`, `pod_chip`, `legend`, `message_strip`:
+//!   the cluster diagram
+//! - `editor`: the manifest editor; `console`: the command line
 
 mod agent;
+mod app;
+mod console;
 mod control_plane;
 mod diagram;
+mod editor;
+mod header;
 mod legend;
 mod message_strip;
 mod node_card;
 mod pod_chip;
+pub mod state;
+pub mod view;
 
-mod console;
-mod editor;
+pub use app::App;
