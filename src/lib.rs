@@ -15,6 +15,7 @@ pub mod controllers;
 pub mod etcd;
 pub mod kubectl;
 pub mod kubelet;
+pub mod rng;
 pub mod scheduler;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,1 +1,465 @@
-//! (being written)
+//! The API server: the only door to etcd.
+//!
+//! Every component (and kubectl) reaches the cluster's state through a [`Client`], which names
+//! the caller. A write is decoded, defaulted, admitted and validated here, then persisted to
+//! etcd with a compare-and-swap on the key's revision. Every request is recorded in the audit
+//! log as a [`Message`], and the watch fan-out reads etcd's history to produce [`WatchEvent`]s.
+mod admission;
+mod audit;
+mod defaults;
+mod errors;
+
+use std::fmt;
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::{EventSource, ObjectReference, PodCondition, PodStatus};
+
+pub use audit::{Component, Message};
+pub use errors::{ApiError, Reason};
+
+use crate::api::validation;
+use crate::api::{kind_info, Event, Key, KindInfo, Object, ObjectRef, Time};
+use crate::etcd::{CompareFailed, Etcd};
+use crate::rng::Rng;
+
+/// Virtual time 0 as wall-clock time: 2026-01-01T00:00:00Z. Timestamps are derived from it so
+/// that a transcript never depends on the machine's clock.
+pub const EPOCH_SECONDS: i64 = 1_767_225_600;
+
+/// An API timestamp (second precision, as `metav1.Time` serializes) for a virtual instant.
+pub fn timestamp(now_ms: u64) -> Time {
+    let seconds = EPOCH_SECONDS + (now_ms / 1000) as i64;
+    Time(k8s_openapi::jiff::Timestamp::from_second(seconds).unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH))
+}
+
+/// Milliseconds of virtual time at an API timestamp (the inverse of [`timestamp`]).
+pub fn virtual_ms(time: &Time) -> u64 {
+    (time.0.as_second() - EPOCH_SECONDS).max(0) as u64 * 1000
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WatchEventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl fmt::Display for WatchEventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WatchEventType::Added => "ADDED",
+            WatchEventType::Modified => "MODIFIED",
+            WatchEventType::Deleted => "DELETED",
+        })
+    }
+}
+
+/// One watch event, as a watcher of the object's kind receives it.
+#[derive(Clone, Debug)]
+pub struct WatchEvent {
+    pub event_type: WatchEventType,
+    pub object: ObjectRef,
+}
+
+/// The etcd key of an object: `/registry/<resource>/<namespace>/<name>`, as kube-apiserver lays it out.
+fn storage_key(key: &Key) -> String {
+    let resource = kind_info(key.kind).map_or(key.kind, |k| k.resource);
+    if key.namespace.is_empty() {
+        format!("/registry/{resource}/{}", key.name)
+    } else {
+        format!("/registry/{resource}/{}/{}", key.namespace, key.name)
+    }
+}
+
+fn storage_prefix(kind: &KindInfo, namespace: Option<&str>) -> String {
+    match namespace {
+        Some(ns) if kind.namespaced => format!("/registry/{}/{ns}/", kind.resource),
+        _ => format!("/registry/{}/", kind.resource),
+    }
+}
+
+#[derive(Default)]
+pub struct ApiServer {
+    etcd: Etcd,
+    now_ms: u64,
+    audit: Vec<Message>,
+    /// How far the watch fan-out has read etcd's history.
+    watched_revision: i64,
+}
+
+impl ApiServer {
+    /// The cluster sets the virtual time before each step, so timestamps follow the clock.
+    pub fn set_time(&mut self, now_ms: u64) {
+        self.now_ms = now_ms;
+    }
+
+    /// The audit log: every request and watch delivery, oldest first.
+    pub fn messages(&self) -> &[Message] {
+        &self.audit
+    }
+
+    pub fn record(&mut self, from: Component, to: Component, verb: &str, object: String) {
+        let seq = self.audit.len() as u64;
+        self.audit.push(Message { seq, time_ms: self.now_ms, from, to, verb: verb.to_string(), object });
+    }
+
+    /// Reads an object without recording a request: for snapshots and informers' initial lists.
+    pub fn peek(&self, key: &Key) -> Option<ObjectRef> {
+        self.etcd.get(&storage_key(key)).map(|r| r.value.clone())
+    }
+
+    /// Every object of a kind (in one namespace, or all), in key order, without recording.
+    pub fn peek_list(&self, kind: &KindInfo, namespace: Option<&str>) -> Vec<ObjectRef> {
+        self.etcd.range(&storage_prefix(kind, namespace)).map(|r| r.value.clone()).collect()
+    }
+
+    /// Everything written since the last call, as watch events (the API server's etcd watch).
+    pub fn take_watch_events(&mut self) -> Vec<WatchEvent> {
+        let changes = self.etcd.changes_since(self.watched_revision);
+        let events = changes
+            .iter()
+            .filter_map(|c| match (&c.value, &c.prev) {
+                (Some(v), None) => Some(WatchEvent { event_type: WatchEventType::Added, object: v.clone() }),
+                (Some(v), Some(_)) => Some(WatchEvent { event_type: WatchEventType::Modified, object: v.clone() }),
+                (None, Some(p)) => Some(WatchEvent { event_type: WatchEventType::Deleted, object: p.clone() }),
+                (None, None) => None,
+            })
+            .collect();
+        self.watched_revision = self.etcd.revision();
+        events
+    }
+
+    fn persist(&mut self, key: &Key, mut object: Object, expected: i64) -> Result<ObjectRef, CompareFailed> {
+        object.metadata_mut().resource_version = Some((self.etcd.revision() + 1).to_string());
+        let value = Arc::new(object);
+        self.etcd.put(&storage_key(key), value.clone(), Some(expected))?;
+        Ok(value)
+    }
+
+    fn mod_revision(&self, key: &Key) -> i64 {
+        self.etcd.get(&storage_key(key)).map_or(0, |r| r.mod_revision)
+    }
+}
+
+/// A caller's connection to the API server: every request names who made it.
+pub struct Client<'a> {
+    api: &'a mut ApiServer,
+    rng: &'a mut Rng,
+    who: Component,
+}
+
+impl<'a> Client<'a> {
+    pub fn new(api: &'a mut ApiServer, rng: &'a mut Rng, who: Component) -> Client<'a> {
+        Client { api, rng, who }
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.api.now_ms
+    }
+
+    /// The cluster's RNG, for callers that must choose at random (the scheduler's tie-break).
+    pub fn rng(&mut self) -> &mut Rng {
+        self.rng
+    }
+
+    fn request(&mut self, verb: &str, key: &Key, etcd_verb: Option<&str>) {
+        let path = key.path();
+        self.api.record(self.who.clone(), Component::ApiServer, verb, path.clone());
+        if let Some(etcd_verb) = etcd_verb {
+            self.api.record(Component::ApiServer, Component::Etcd, etcd_verb, path);
+        }
+    }
+
+    pub fn get(&mut self, key: &Key) -> Result<ObjectRef, ApiError> {
+        self.request("get", key, Some("range"));
+        self.api.peek(key).ok_or_else(|| ApiError::missing(key))
+    }
+
+    pub fn list(&mut self, kind: &'static KindInfo, namespace: Option<&str>) -> Vec<ObjectRef> {
+        let key = Key::new(kind.kind, namespace.unwrap_or(""), "");
+        self.api.record(self.who.clone(), Component::ApiServer, "list", key.path().trim_end_matches('/').to_string());
+        self.api.peek_list(kind, namespace)
+    }
+
+    /// Creates an object: generateName, uid, timestamps, defaults, admission, validation.
+    pub fn create(&mut self, mut object: Object) -> Result<ObjectRef, ApiError> {
+        let info = object.kind();
+        let now = timestamp(self.api.now_ms);
+        {
+            let meta = object.metadata_mut();
+            if info.namespaced {
+                if meta.namespace.as_deref().is_none_or(str::is_empty) {
+                    meta.namespace = Some("default".to_string());
+                }
+            } else {
+                meta.namespace = None;
+            }
+            if meta.name.as_deref().is_none_or(str::is_empty) {
+                if let Some(base) = meta.generate_name.clone().filter(|g| !g.is_empty()) {
+                    // names.SimpleNameGenerator: the base is cut to 58 characters, then 5 random ones.
+                    let base: String = base.chars().take(58).collect();
+                    meta.name = Some(format!("{base}{}", self.rng.name_suffix(5)));
+                }
+            }
+            meta.uid = Some(self.rng.uuid());
+            meta.creation_timestamp = Some(now);
+            meta.resource_version = None;
+            meta.deletion_timestamp = None;
+            if matches!(object, Object::Deployment(_) | Object::ReplicaSet(_)) {
+                object.metadata_mut().generation = Some(1);
+            }
+        }
+        defaults::apply(&mut object);
+        if let Object::Pod(pod) = &mut object {
+            let status = pod.status.get_or_insert_with(PodStatus::default);
+            status.phase = Some("Pending".to_string());
+            status.qos_class = Some(qos_class(pod.spec.as_ref()));
+        }
+        let key = Key::of(&object);
+        self.request("create", &key, Some("put"));
+        let name = key.name.clone();
+        let errors = validation::validate(&object);
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(info, &name, errors));
+        }
+        if info.namespaced && self.api.peek(&Key::new("Namespace", "", &key.namespace)).is_none() {
+            return Err(ApiError::namespace_not_found(&key.namespace));
+        }
+        admission::default_toleration_seconds(&mut object);
+        self.api.persist(&key, object, 0).map_err(|_| ApiError::already_exists(info, &name))
+    }
+
+    /// Replaces an object's spec and metadata (kubectl apply's update). The stored status is
+    /// kept, `metadata.generation` moves when the spec changes, and an update that changes
+    /// nothing writes nothing (the returned object keeps its resourceVersion).
+    pub fn update(&mut self, mut object: Object) -> Result<ObjectRef, ApiError> {
+        let info = object.kind();
+        let key = Key::of(&object);
+        self.request("update", &key, Some("put"));
+        let current = self.api.peek(&key).ok_or_else(|| ApiError::not_found(info, &key.name))?;
+        let expected = self.api.mod_revision(&key);
+        if let Some(rv) = object.metadata().resource_version.as_deref() {
+            if rv != expected.to_string() {
+                return Err(ApiError::conflict(info, &key.name, "the object has been modified; please apply your changes to the latest version and try again"));
+            }
+        }
+        defaults::apply(&mut object);
+        carry_over_server_fields(&current, &mut object);
+        let errors = validation::validate(&object);
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(info, &key.name, errors));
+        }
+        if object == *current {
+            return Ok(current);
+        }
+        if spec_json(&object) != spec_json(&current) {
+            let generation = current.metadata().generation.unwrap_or(0) + 1;
+            if current.metadata().generation.is_some() {
+                object.metadata_mut().generation = Some(generation);
+            }
+        }
+        self.api.persist(&key, object, expected).map_err(|_| ApiError::conflict(info, &key.name, "the object has been modified"))
+    }
+
+    /// Reads, changes and writes an object in one step (a patch). `verb` names the request in
+    /// the audit log, e.g. `update status`.
+    pub fn patch(&mut self, key: &Key, verb: &str, change: impl FnOnce(&mut Object)) -> Result<ObjectRef, ApiError> {
+        self.request(verb, key, Some("put"));
+        let current = self.api.peek(key).ok_or_else(|| ApiError::missing(key))?;
+        let mut object = (*current).clone();
+        change(&mut object);
+        if object == *current {
+            return Ok(current);
+        }
+        let expected = self.api.mod_revision(key);
+        let info = current.kind();
+        self.api.persist(key, object, expected).map_err(|_| ApiError::conflict(info, &key.name, "the object has been modified"))
+    }
+
+    /// The pods/binding subresource: assigns a pending pod to a node.
+    pub fn bind(&mut self, pod: &Key, node: &str) -> Result<ObjectRef, ApiError> {
+        self.request(&format!("bind to {node}"), pod, Some("put"));
+        let current = self.api.peek(pod).ok_or_else(|| ApiError::missing(pod))?;
+        let Object::Pod(p) = &*current else { return Err(ApiError::missing(pod)) };
+        if let Some(assigned) = p.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
+            let info = current.kind();
+            return Err(ApiError::conflict(info, &pod.name, &format!("pod {} is already assigned to node {assigned:?}", pod.name)));
+        }
+        let mut p = p.clone();
+        if let Some(spec) = p.spec.as_mut() {
+            spec.node_name = Some(node.to_string());
+        }
+        set_pod_condition(p.status.get_or_insert_with(Default::default), "PodScheduled", "True", None, None, self.api.now_ms);
+        let expected = self.api.mod_revision(pod);
+        self.api.persist(pod, Object::Pod(p), expected).map_err(|_| ApiError::conflict(current.kind(), &pod.name, "the object has been modified"))
+    }
+
+    /// Deletes an object. A pod on a node is deleted gracefully: it gets a deletionTimestamp
+    /// and the kubelet finishes the deletion once its containers have stopped. `grace_seconds`
+    /// of 0 deletes at once (what the kubelet sends at the end).
+    pub fn delete(&mut self, key: &Key, grace_seconds: Option<i64>) -> Result<ObjectRef, ApiError> {
+        self.request("delete", key, Some("delete"));
+        let current = self.api.peek(key).ok_or_else(|| ApiError::missing(key))?;
+        if let Object::Pod(p) = &*current {
+            let spec = p.spec.as_ref();
+            let grace = grace_seconds.or_else(|| spec.and_then(|s| s.termination_grace_period_seconds)).unwrap_or(30);
+            let on_node = spec.and_then(|s| s.node_name.as_ref()).is_some();
+            if on_node && grace > 0 {
+                if current.metadata().deletion_timestamp.is_some() {
+                    return Ok(current);
+                }
+                let now = self.api.now_ms;
+                let expected = self.api.mod_revision(key);
+                let mut object = (*current).clone();
+                let meta = object.metadata_mut();
+                meta.deletion_timestamp = Some(timestamp(now + grace as u64 * 1000));
+                meta.deletion_grace_period_seconds = Some(grace);
+                return self.api.persist(key, object, expected).map_err(|_| ApiError::conflict(current.kind(), &key.name, "the object has been modified"));
+            }
+        }
+        self.api.etcd.delete(&storage_key(key), None).map_err(|_| ApiError::missing(key))?;
+        Ok(current)
+    }
+
+    /// Records a core/v1 Event about an object, as `record.EventRecorder` does.
+    pub fn event(&mut self, about: &Object, type_: &str, reason: &str, message: String) {
+        let meta = about.metadata();
+        let namespace = meta.namespace.clone().unwrap_or_else(|| "default".to_string());
+        let now = timestamp(self.api.now_ms);
+        let name = format!("{}.{:016x}", meta.name.as_deref().unwrap_or(""), self.rng.next_u64());
+        let source = self.who.event_source();
+        let event = Event {
+            metadata: crate::api::ObjectMeta { name: Some(name), namespace: Some(namespace.clone()), ..Default::default() },
+            involved_object: ObjectReference {
+                api_version: Some(about.kind().api_version.to_string()),
+                kind: Some(about.kind().kind.to_string()),
+                name: meta.name.clone(),
+                namespace: meta.namespace.clone(),
+                uid: meta.uid.clone(),
+                resource_version: meta.resource_version.clone(),
+                ..Default::default()
+            },
+            type_: Some(type_.to_string()),
+            reason: Some(reason.to_string()),
+            message: Some(message),
+            count: Some(1),
+            first_timestamp: Some(now.clone()),
+            last_timestamp: Some(now),
+            reporting_component: Some(source.component.clone().unwrap_or_default()),
+            reporting_instance: Some(source.host.clone().unwrap_or_default()),
+            source: Some(source),
+            ..Default::default()
+        };
+        // Events are best-effort in Kubernetes too: a failed event write is dropped.
+        let _ = self.create(Object::Event(event));
+    }
+}
+
+impl Component {
+    /// The `source` an event from this component carries (`default-scheduler`, `kubelet` on a host, ...).
+    fn event_source(&self) -> EventSource {
+        let (component, host) = match self {
+            Component::Scheduler => ("default-scheduler", None),
+            Component::ControllerManager => ("controller-manager", None),
+            Component::Kubelet(node) => ("kubelet", Some(node.clone())),
+            Component::KubeProxy(node) => ("kube-proxy", Some(node.clone())),
+            Component::Kubectl | Component::ApiServer | Component::Etcd => ("kube-apiserver", None),
+        };
+        EventSource { component: Some(component.to_string()), host }
+    }
+}
+
+/// Fields an update cannot change: identity, timestamps and the status (a separate subresource).
+fn carry_over_server_fields(current: &Object, object: &mut Object) {
+    let cur = current.metadata();
+    let meta = object.metadata_mut();
+    meta.uid = cur.uid.clone();
+    meta.creation_timestamp = cur.creation_timestamp.clone();
+    meta.generation = cur.generation;
+    meta.resource_version = cur.resource_version.clone();
+    meta.deletion_timestamp = cur.deletion_timestamp.clone();
+    meta.deletion_grace_period_seconds = cur.deletion_grace_period_seconds;
+    if meta.owner_references.is_none() {
+        meta.owner_references = cur.owner_references.clone();
+    }
+    match (current, object) {
+        (Object::Deployment(c), Object::Deployment(o)) => o.status = c.status.clone(),
+        (Object::ReplicaSet(c), Object::ReplicaSet(o)) => o.status = c.status.clone(),
+        (Object::Pod(c), Object::Pod(o)) => {
+            o.status = c.status.clone();
+            if let (Some(cs), Some(os)) = (c.spec.as_ref(), o.spec.as_mut()) {
+                os.node_name = cs.node_name.clone();
+                os.tolerations = cs.tolerations.clone();
+            }
+        }
+        (Object::Node(c), Object::Node(o)) => o.status = c.status.clone(),
+        (Object::Namespace(c), Object::Namespace(o)) => o.status = c.status.clone(),
+        _ => {}
+    }
+}
+
+fn spec_json(object: &Object) -> serde_json::Value {
+    object.to_json().get("spec").cloned().unwrap_or_default()
+}
+
+/// The pod's QoS class (`pkg/apis/core/helper/qos`): Guaranteed when every container's
+/// requests equal its limits for cpu and memory, BestEffort with none set, else Burstable.
+fn qos_class(spec: Option<&k8s_openapi::api::core::v1::PodSpec>) -> String {
+    let containers = spec.map(|s| s.containers.as_slice()).unwrap_or_default();
+    let mut any = false;
+    let mut guaranteed = !containers.is_empty();
+    for c in containers {
+        let r = c.resources.as_ref();
+        let requests = r.and_then(|r| r.requests.as_ref());
+        let limits = r.and_then(|r| r.limits.as_ref());
+        any |= requests.is_some_and(|m| !m.is_empty()) || limits.is_some_and(|m| !m.is_empty());
+        for res in ["cpu", "memory"] {
+            let limit = limits.and_then(|l| l.get(res));
+            let request = requests.and_then(|q| q.get(res)).or(limit);
+            guaranteed &= limit.is_some() && request == limit;
+        }
+    }
+    match (any, guaranteed) {
+        (false, _) => "BestEffort",
+        (true, true) => "Guaranteed",
+        (true, false) => "Burstable",
+    }
+    .to_string()
+}
+
+/// Sets a pod condition, moving its lastTransitionTime only when the status changes.
+pub fn set_pod_condition(status: &mut PodStatus, type_: &str, value: &str, reason: Option<&str>, message: Option<String>, now_ms: u64) {
+    let conditions = status.conditions.get_or_insert_with(Vec::new);
+    let now = timestamp(now_ms);
+    match conditions.iter_mut().find(|c| c.type_ == type_) {
+        Some(c) => {
+            if c.status != value {
+                c.last_transition_time = Some(now);
+            }
+            c.status = value.to_string();
+            c.reason = reason.map(str::to_string);
+            c.message = message;
+        }
+        None => conditions.push(PodCondition {
+            type_: type_.to_string(),
+            status: value.to_string(),
+            reason: reason.map(str::to_string),
+            message,
+            last_transition_time: Some(now),
+            last_probe_time: None,
+            observed_generation: None,
+        }),
+    }
+}
+
+/// A malformed quantity is refused while decoding, as the API server's JSON decoder does.
+pub fn check_quantities(object: &Object) -> Result<(), ApiError> {
+    match validation::malformed_quantity(object) {
+        Some(problem) => {
+            let kind = object.kind().kind;
+            let version = object.kind().api_version.rsplit('/').next().unwrap_or("v1");
+            Err(ApiError::bad_request(format!("{kind} in version {version:?} cannot be handled as a {kind}: {problem}")))
+        }
+        None => Ok(()),
+    }
+}

@@ -1,9 +1,29 @@
-//! The world: virtual clock, event queue, components and the message log.
-mod message;
+//! The world: the virtual clock, the event queue, and every component of the cluster.
+//!
+//! Nothing here decides cluster behaviour; it only delivers. Each API write produces watch
+//! events (read from etcd's history by the API server), which are delivered to the components
+//! that watch that kind after a small latency; a component with work then runs, and the
+//! timers it asks for (image pulls, container stops) go into the same queue, ordered by
+//! (time, sequence). An idle cluster has an empty queue and costs nothing.
 mod snapshot;
 
-pub use message::{Component, Message};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use k8s_openapi::api::core::v1::{Namespace, Taint};
+
+pub use crate::apiserver::{Component, Message};
 pub use snapshot::{NodeView, PodView, Snapshot};
+
+use crate::api::{Key, Object, ObjectMeta};
+use crate::apiserver::{ApiServer, Client, WatchEvent};
+use crate::controllers::ControllerManager;
+use crate::kubelet::{Kubelet, NodeConfig, Timer};
+use crate::rng::Rng;
+use crate::scheduler::Scheduler;
+
+/// How long a watch event takes to reach a watcher.
+const WATCH_LATENCY_MS: u64 = 1;
 
 /// How to build a cluster: the seed of its one RNG and the number of default workers.
 #[derive(Clone, Debug)]
@@ -18,29 +38,246 @@ impl Default for ClusterConfig {
     }
 }
 
+/// A machine `sim node add` asks for.
+#[derive(Clone, Debug)]
+pub struct NodeRequest {
+    pub name: String,
+    pub cpu: String,
+    pub memory: String,
+    pub pods: u32,
+    pub labels: BTreeMap<String, String>,
+    pub taints: Vec<Taint>,
+}
+
+impl NodeRequest {
+    /// A default worker: 4 CPUs, 8Gi of memory, 110 pods (the kubelet's default maxPods).
+    pub fn worker(name: &str) -> NodeRequest {
+        NodeRequest { name: name.to_string(), cpu: "4".into(), memory: "8Gi".into(), pods: 110, labels: BTreeMap::new(), taints: Vec::new() }
+    }
+}
+
+enum Task {
+    Deliver(Component, WatchEvent),
+    Run(Component),
+    KubeletTimer(String, Timer),
+}
+
+/// An entry of the event queue; ordered by time, then by the order it was queued.
+struct Queued {
+    at: u64,
+    seq: u64,
+    task: Task,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
 pub struct Cluster {
     now_ms: u64,
-    messages: Vec<Message>,
+    rng: Rng,
+    api: ApiServer,
+    queue: BinaryHeap<Reverse<Queued>>,
+    next_seq: u64,
+    scheduler: Scheduler,
+    controllers: ControllerManager,
+    kubelets: BTreeMap<String, Kubelet>,
+    /// Components with a `Run` already queued, so a burst of deliveries causes one run.
+    run_queued: std::collections::BTreeSet<Component>,
 }
 
 impl Cluster {
-    pub fn new(_config: ClusterConfig) -> Cluster {
-        Cluster { now_ms: 0, messages: Vec::new() }
+    /// The default cluster: `control-plane` (tainted NoSchedule) and `workers` workers.
+    pub fn new(config: ClusterConfig) -> Cluster {
+        let mut cluster = Cluster {
+            now_ms: 0,
+            rng: Rng::new(config.seed),
+            api: ApiServer::default(),
+            queue: BinaryHeap::new(),
+            next_seq: 0,
+            scheduler: Scheduler::default(),
+            controllers: ControllerManager::default(),
+            kubelets: BTreeMap::new(),
+            run_queued: Default::default(),
+        };
+        // kube-apiserver creates the system namespaces when it starts.
+        for name in ["default", "kube-node-lease", "kube-public", "kube-system"] {
+            let ns = Namespace { metadata: ObjectMeta { name: Some(name.to_string()), ..Default::default() }, ..Default::default() };
+            let mut client = Client::new(&mut cluster.api, &mut cluster.rng, Component::ApiServer);
+            let _ = client.create(Object::Namespace(ns));
+        }
+        let mut control_plane = NodeRequest::worker("control-plane");
+        control_plane.labels.insert("node-role.kubernetes.io/control-plane".into(), String::new());
+        control_plane.taints.push(Taint {
+            key: "node-role.kubernetes.io/control-plane".into(),
+            effect: "NoSchedule".into(),
+            value: None,
+            time_added: None,
+        });
+        let _ = cluster.add_node(control_plane);
+        for i in 1..=config.workers {
+            let _ = cluster.add_node(NodeRequest::worker(&format!("worker-{i}")));
+        }
+        cluster
     }
+
     /// Virtual time since the cluster started, in milliseconds.
     pub fn now_ms(&self) -> u64 {
         self.now_ms
     }
-    /// Runs every event due in the next `dt_ms` milliseconds of virtual time.
-    pub fn advance(&mut self, dt_ms: u64) {
-        self.now_ms += dt_ms;
+
+    /// The API server, for reading state (kubectl's requests go through [`Cluster::client`]).
+    pub fn api(&self) -> &ApiServer {
+        &self.api
     }
-    /// What the diagram draws: nodes with their pods, and pods still waiting for the scheduler.
-    pub fn snapshot(&self) -> Snapshot {
-        Snapshot { time_ms: self.now_ms, nodes: Vec::new(), unscheduled: Vec::new() }
-    }
+
     /// Every message recorded so far, oldest first; `Message::seq` is its index.
     pub fn messages(&self) -> &[Message] {
-        &self.messages
+        self.api.messages()
+    }
+
+    /// Runs `request` as `who` against the API server, then delivers what it changed.
+    pub fn request<T>(&mut self, who: Component, request: impl FnOnce(&mut Client) -> T) -> T {
+        self.api.set_time(self.now_ms);
+        let result = request(&mut Client::new(&mut self.api, &mut self.rng, who));
+        self.fan_out();
+        result
+    }
+
+    /// Starts a kubelet on a new machine; it registers its Node at once.
+    pub fn add_node(&mut self, request: NodeRequest) -> Result<(), String> {
+        if self.kubelets.contains_key(&request.name) || self.api.peek(&Key::new("Node", "", &request.name)).is_some() {
+            return Err(format!("node {:?} already exists", request.name));
+        }
+        let used: std::collections::BTreeSet<u32> = self.kubelets.values().map(|k| k.index()).collect();
+        let index = (0..).find(|i| !used.contains(i)).unwrap_or(0);
+        let kubelet = Kubelet::new(NodeConfig {
+            name: request.name.clone(),
+            index,
+            cpu: request.cpu,
+            memory: request.memory,
+            pods: request.pods,
+            labels: request.labels,
+            taints: request.taints,
+        });
+        let component = Component::Kubelet(request.name.clone());
+        self.request(component, |client| kubelet.register(client));
+        self.kubelets.insert(request.name, kubelet);
+        Ok(())
+    }
+
+    fn push(&mut self, at: u64, task: Task) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.queue.push(Reverse(Queued { at, seq, task }));
+    }
+
+    /// Sends every new watch event to the components that watch its kind.
+    fn fan_out(&mut self) {
+        for event in self.api.take_watch_events() {
+            let at = self.now_ms + WATCH_LATENCY_MS;
+            if Scheduler::watches(&event) {
+                self.push(at, Task::Deliver(Component::Scheduler, event.clone()));
+            }
+            if ControllerManager::watches(&event) {
+                self.push(at, Task::Deliver(Component::ControllerManager, event.clone()));
+            }
+            let nodes: Vec<String> = self.kubelets.values().filter(|k| k.watches(&event)).map(|k| k.node_name().to_string()).collect();
+            for node in nodes {
+                self.push(at, Task::Deliver(Component::Kubelet(node), event.clone()));
+            }
+        }
+    }
+
+    /// Runs every event due in the next `dt_ms` milliseconds of virtual time.
+    pub fn advance(&mut self, dt_ms: u64) {
+        let until = self.now_ms.saturating_add(dt_ms);
+        while self.queue.peek().is_some_and(|Reverse(q)| q.at <= until) {
+            let Some(Reverse(next)) = self.queue.pop() else { break };
+            self.now_ms = next.at;
+            self.api.set_time(self.now_ms);
+            self.dispatch(next.task);
+            self.fan_out();
+        }
+        self.now_ms = until;
+        self.api.set_time(until);
+    }
+
+    fn dispatch(&mut self, task: Task) {
+        match task {
+            Task::Deliver(to, event) => {
+                let verb = format!("watch {}", event.event_type);
+                self.api.record(Component::ApiServer, to.clone(), &verb, Key::of(&event.object).path());
+                let has_work = match &to {
+                    Component::Scheduler => {
+                        self.scheduler.on_event(&event);
+                        self.scheduler.has_work()
+                    }
+                    Component::ControllerManager => {
+                        self.controllers.on_event(&event);
+                        self.controllers.has_work()
+                    }
+                    Component::Kubelet(node) => self.kubelets.get_mut(node).is_some_and(|k| {
+                        k.on_event(&event);
+                        k.has_work()
+                    }),
+                    _ => false,
+                };
+                if has_work && self.run_queued.insert(to.clone()) {
+                    self.push(self.now_ms, Task::Run(to));
+                }
+            }
+            Task::Run(who) => {
+                self.run_queued.remove(&who);
+                let mut client = Client::new(&mut self.api, &mut self.rng, who.clone());
+                let timers = match &who {
+                    Component::Scheduler => {
+                        self.scheduler.schedule_one(&mut client);
+                        Vec::new()
+                    }
+                    Component::ControllerManager => {
+                        self.controllers.run(&mut client);
+                        Vec::new()
+                    }
+                    Component::Kubelet(node) => self.kubelets.get_mut(node).map(|k| k.run(&mut client)).unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+                // The scheduler takes one pod per cycle; it runs again while pods wait.
+                if who == Component::Scheduler && self.scheduler.has_work() && self.run_queued.insert(who.clone()) {
+                    self.push(self.now_ms, Task::Run(who.clone()));
+                }
+                if let Component::Kubelet(node) = who {
+                    for (delay, timer) in timers {
+                        self.push(self.now_ms + delay, Task::KubeletTimer(node.clone(), timer));
+                    }
+                }
+            }
+            Task::KubeletTimer(node, timer) => {
+                let Some(kubelet) = self.kubelets.get_mut(&node) else { return };
+                let mut client = Client::new(&mut self.api, &mut self.rng, Component::Kubelet(node.clone()));
+                let timers = kubelet.on_timer(timer, &mut client);
+                for (delay, timer) in timers {
+                    self.push(self.now_ms + delay, Task::KubeletTimer(node.clone(), timer));
+                }
+            }
+        }
+    }
+
+    /// What the diagram draws: nodes with their pods, and pods still waiting for the scheduler.
+    pub fn snapshot(&self) -> Snapshot {
+        snapshot::take(&self.api, self.now_ms)
     }
 }

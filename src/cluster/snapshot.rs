@@ -1,4 +1,7 @@
 //! What the UI draws, derived from the API server's current state.
+use crate::api::status::{node_status, pod_status};
+use crate::api::{controller_of, info, kind_info, Key, Object};
+use crate::apiserver::ApiServer;
 
 /// The cluster at one instant, as the diagram draws it.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -28,4 +31,53 @@ pub struct PodView {
     /// The `kubectl get pods` STATUS column, e.g. `Pending`, `ContainerCreating`, `Running`.
     pub status: String,
     pub node: Option<String>,
+}
+
+/// Follows controller owner references up to the top-level workload.
+fn top_owner(api: &ApiServer, object: &Object) -> Option<String> {
+    let mut owner = controller_of(object.metadata())?.clone();
+    let namespace = object.metadata().namespace.clone().unwrap_or_default();
+    for _ in 0..8 {
+        let Some(kind) = kind_info(&owner.kind) else { break };
+        let Some(parent) = api.peek(&Key::new(kind.kind, &namespace, &owner.name)) else { break };
+        match controller_of(parent.metadata()) {
+            Some(next) => owner = next.clone(),
+            None => break,
+        }
+    }
+    Some(format!("{}/{}", owner.kind, owner.name))
+}
+
+pub fn take(api: &ApiServer, now_ms: u64) -> Snapshot {
+    let mut nodes: Vec<NodeView> = api
+        .peek_list(info("Node"), None)
+        .iter()
+        .filter_map(|o| match &**o {
+            Object::Node(n) => Some(NodeView {
+                name: n.metadata.name.clone().unwrap_or_default(),
+                control_plane: n.metadata.labels.as_ref().is_some_and(|l| l.contains_key("node-role.kubernetes.io/control-plane")),
+                status: node_status(n),
+                pods: Vec::new(),
+            }),
+            _ => None,
+        })
+        .collect();
+    let mut unscheduled = Vec::new();
+    for object in api.peek_list(info("Pod"), None) {
+        let Object::Pod(pod) = &*object else { continue };
+        let node = pod.spec.as_ref().and_then(|s| s.node_name.clone());
+        let view = PodView {
+            uid: pod.metadata.uid.clone().unwrap_or_default(),
+            namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+            name: pod.metadata.name.clone().unwrap_or_default(),
+            owner: top_owner(api, &object),
+            status: pod_status(pod).0,
+            node: node.clone(),
+        };
+        match node.and_then(|n| nodes.iter_mut().find(|v| v.name == n)) {
+            Some(n) => n.pods.push(view),
+            None => unscheduled.push(view),
+        }
+    }
+    Snapshot { time_ms: now_ms, nodes, unscheduled }
 }

@@ -1,0 +1,174 @@
+//! Manifests: multi-document YAML or JSON (and `kind: List`) into API objects.
+//!
+//! The stream is split into documents the way kubectl's YAML reader does (a line starting with
+//! `---`), each document is converted from YAML to JSON (errors carry line and column), its
+//! `apiVersion` and `kind` are checked against the kinds the API server serves, and only then is
+//! it decoded into its k8s-openapi type, where a wrong type or a missing field is reported at its
+//! field path.
+use serde_json::Value;
+
+use super::{KindInfo, Object, KINDS};
+
+/// One object from a manifest, not yet decoded into its API type.
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub value: Value,
+    pub kind: &'static KindInfo,
+    pub name: String,
+    pub namespace: Option<String>,
+}
+
+/// Why a manifest could not be read, in the words kubectl uses (`source` is the file name or
+/// `STDIN`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ManifestError {
+    Syntax { line: usize, column: usize, problem: String },
+    NotAnObject,
+    NotSet(&'static str),
+    NoMatch { name: String, namespace: String, kind: String, version: String },
+}
+
+impl ManifestError {
+    pub fn render(&self, source: &str) -> String {
+        match self {
+            ManifestError::Syntax { line, column, problem } => format!(
+                "error: error parsing {source}: error converting YAML to JSON: yaml: line {line}, column {column}: {problem}"
+            ),
+            ManifestError::NotAnObject => format!(
+                "error: unable to decode {source:?}: json: cannot unmarshal a non-object into Go value of type struct {{ APIVersion string; Kind string }}"
+            ),
+            ManifestError::NotSet(field) => format!(
+                "error: error validating {source:?}: error validating data: {field} not set; if you choose to ignore these errors, turn validation off with --validate=false"
+            ),
+            ManifestError::NoMatch { name, namespace, kind, version } => format!(
+                "error: resource mapping not found for name: {name:?} namespace: {namespace:?} from {source:?}: no matches for kind {kind:?} in version {version:?}\nensure CRDs are installed first"
+            ),
+        }
+    }
+}
+
+/// Reads every document of a manifest stream, in order. Reading stops at a syntax error (the
+/// stream cannot be followed past it), but an unknown kind only fails its own document.
+pub fn parse(text: &str) -> Vec<Result<Document, ManifestError>> {
+    let mut out = Vec::new();
+    for (first_line, body) in split_documents(text) {
+        if body.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+            continue;
+        }
+        match serde_yaml::from_str::<Value>(&body) {
+            Ok(value) => collect(value, &mut out),
+            Err(e) => {
+                let (line, column) = e.location().map_or((first_line, 1), |l| (l.line() + first_line - 1, l.column()));
+                let message = e.to_string();
+                let problem = message.split(" at line ").next().unwrap_or(&message).to_string();
+                out.push(Err(ManifestError::Syntax { line, column, problem }));
+                return out;
+            }
+        }
+    }
+    out
+}
+
+/// Splits on `---` separator lines, returning each document with its first line number.
+fn split_documents(text: &str) -> Vec<(usize, String)> {
+    let mut docs = vec![(1, String::new())];
+    for (i, line) in text.lines().enumerate() {
+        let separator = line.strip_prefix("---").map(str::trim).is_some_and(|rest| rest.is_empty() || rest.starts_with('#'));
+        if separator {
+            docs.push((i + 2, String::new()));
+        } else if let Some((_, body)) = docs.last_mut() {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    docs
+}
+
+fn collect(value: Value, out: &mut Vec<Result<Document, ManifestError>>) {
+    let Value::Object(map) = &value else {
+        out.push(Err(ManifestError::NotAnObject));
+        return;
+    };
+    let text = |k: &str| map.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let (api_version, kind) = (text("apiVersion"), text("kind"));
+    if kind.is_empty() {
+        out.push(Err(ManifestError::NotSet("kind")));
+        return;
+    }
+    if api_version.is_empty() {
+        out.push(Err(ManifestError::NotSet("apiVersion")));
+        return;
+    }
+    if kind == "List" || kind.ends_with("List") && map.contains_key("items") {
+        if let Some(Value::Array(items)) = map.get("items") {
+            for item in items {
+                collect(item.clone(), out);
+            }
+        }
+        return;
+    }
+    let metadata = map.get("metadata");
+    let meta = |k: &str| metadata.and_then(|m| m.get(k)).and_then(Value::as_str).map(str::to_string);
+    let name = meta("name").or_else(|| meta("generateName")).unwrap_or_default();
+    let namespace = meta("namespace");
+    match KINDS.iter().find(|k| k.kind == kind && k.api_version == api_version) {
+        Some(info) => out.push(Ok(Document { value, kind: info, name, namespace })),
+        None => {
+            let version = api_version.rsplit('/').next().unwrap_or(&api_version).to_string();
+            out.push(Err(ManifestError::NoMatch { name, namespace: namespace.unwrap_or_default(), kind, version }));
+        }
+    }
+}
+
+/// Decodes a document into its API type, as the API server does before validation. A value of
+/// the wrong type is the API server's 400 Bad Request, with the field path where it failed;
+/// missing fields decode to their zero values and are left to validation, as in Go.
+pub fn decode(doc: &Document) -> Result<Object, String> {
+    let kind = doc.kind.kind;
+    let version = doc.kind.api_version.rsplit('/').next().unwrap_or(doc.kind.api_version);
+    match Object::decode(kind, &doc.value) {
+        Some(Ok(object)) => Ok(object),
+        Some(Err(e)) => {
+            let message = e.inner().to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message);
+            Err(format!("{kind} in version {version:?} cannot be handled as a {kind}: json: {message} at {}", e.path()))
+        }
+        None => Err(format!("no kind {kind:?} is registered for version {version:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_document_yaml_json_and_lists() {
+        let docs = parse(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\n# only a comment\n---\n{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"b\"}}]}\n",
+        );
+        let names: Vec<_> = docs.iter().map(|d| d.as_ref().map(|d| d.name.clone()).unwrap()).collect();
+        assert_eq!(names, ["a", "b"]);
+    }
+
+    #[test]
+    fn syntax_errors_have_line_and_column_in_the_whole_stream() {
+        let docs = parse("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\n spec: x\n");
+        let err = docs.last().unwrap().as_ref().unwrap_err();
+        assert!(matches!(err, ManifestError::Syntax { line: 10, .. }), "{err:?}");
+        assert!(err.render("STDIN").starts_with("error: error parsing STDIN: error converting YAML to JSON: yaml: line 10, column"));
+    }
+
+    #[test]
+    fn unknown_kinds_and_wrong_types_are_named_as_kubectl_names_them() {
+        let docs = parse("apiVersion: v1\nkind: Foo\nmetadata:\n  name: web\n");
+        assert_eq!(
+            docs[0].as_ref().unwrap_err().render("STDIN"),
+            "error: resource mapping not found for name: \"web\" namespace: \"\" from \"STDIN\": no matches for kind \"Foo\" in version \"v1\"\nensure CRDs are installed first"
+        );
+        let docs = parse("metadata:\n  name: web\n");
+        assert_eq!(docs[0].as_ref().unwrap_err(), &ManifestError::NotSet("kind"));
+        let docs = parse("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers: 3\n");
+        let message = decode(docs[0].as_ref().unwrap()).unwrap_err();
+        assert!(message.starts_with("Pod in version \"v1\" cannot be handled as a Pod: json: invalid type: integer `3`"), "{message}");
+    }
+}
