@@ -252,12 +252,7 @@ impl<'a> Client<'a> {
         if object == *current {
             return Ok(current);
         }
-        if spec_json(&object) != spec_json(&current) {
-            let generation = current.metadata().generation.unwrap_or(0) + 1;
-            if current.metadata().generation.is_some() {
-                object.metadata_mut().generation = Some(generation);
-            }
-        }
+        bump_generation(&current, &mut object);
         self.api.persist(&key, object, expected).map_err(|_| ApiError::conflict(info, &key.name, "the object has been modified"))
     }
 
@@ -271,8 +266,13 @@ impl<'a> Client<'a> {
         if object == *current {
             return Ok(current);
         }
-        let expected = self.api.mod_revision(key);
         let info = current.kind();
+        let errors = validation::validate(&object);
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(info, &key.name, errors));
+        }
+        bump_generation(&current, &mut object);
+        let expected = self.api.mod_revision(key);
         self.api.persist(key, object, expected).map_err(|_| ApiError::conflict(info, &key.name, "the object has been modified"))
     }
 
@@ -326,7 +326,10 @@ impl<'a> Client<'a> {
         let meta = about.metadata();
         let namespace = meta.namespace.clone().unwrap_or_else(|| "default".to_string());
         let now = timestamp(self.api.now_ms);
-        let name = format!("{}.{:016x}", meta.name.as_deref().unwrap_or(""), self.rng.next_u64());
+        // record.EventRecorder names an event `<object>.<UnixNano in hex>`; the audit log's
+        // length stands in for the nanoseconds so that events in one millisecond stay distinct.
+        let nanos = (EPOCH_SECONDS as u64 * 1000 + self.api.now_ms) * 1_000_000 + self.api.audit.len() as u64 % 1_000_000;
+        let name = format!("{}.{nanos:x}", meta.name.as_deref().unwrap_or(""));
         let source = self.who.event_source();
         let event = Event {
             metadata: crate::api::ObjectMeta { name: Some(name), namespace: Some(namespace.clone()), ..Default::default() },
@@ -398,8 +401,14 @@ fn carry_over_server_fields(current: &Object, object: &mut Object) {
     }
 }
 
-fn spec_json(object: &Object) -> serde_json::Value {
-    object.to_json().get("spec").cloned().unwrap_or_default()
+/// `metadata.generation` counts changes of the spec (for kinds that have one).
+fn bump_generation(current: &Object, object: &mut Object) {
+    let spec = |o: &Object| o.to_json().get("spec").cloned();
+    if let Some(generation) = current.metadata().generation {
+        if spec(object) != spec(current) {
+            object.metadata_mut().generation = Some(generation + 1);
+        }
+    }
 }
 
 /// The pod's QoS class (`pkg/apis/core/helper/qos`): Guaranteed when every container's
