@@ -182,6 +182,11 @@ impl DeploymentController {
         let min_available = replicas - max_unavailable;
         let new_unavailable = rs_replicas(new) - rs_available(new);
         let mut budget = all - min_available - new_unavailable;
+        // Counted from specs, not from statuses that may lag behind: nothing may go below
+        // the minimum available.
+        if budget <= 0 {
+            return;
+        }
         let mut targets: Vec<i32> = old.iter().map(|rs| rs_replicas(rs)).collect();
         for (rs, target) in old.iter().zip(targets.iter_mut()) {
             if budget <= 0 {
@@ -268,7 +273,6 @@ impl DeploymentController {
         }
         let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
         let (_, max_unavailable) = resolve_fenceposts(d);
-        status.replicas = Some(replicas);
         status.ready_replicas = Some(ready).filter(|n| *n > 0);
         status.available_replicas = Some(available).filter(|n| *n > 0);
         status.updated_replicas = Some(updated).filter(|n| *n > 0);

@@ -72,7 +72,7 @@ pub fn get(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
                 } else {
                     serde_json::json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}})
                 };
-                out = if output == "json" { to_json(&value) } else { serde_yaml::to_string(&value).unwrap_or_default() };
+                out = if output == "json" { to_json(&value) } else { super::yaml::to_yaml(&value) };
             }
         }
         "name" => {

@@ -8,6 +8,7 @@ pub mod script;
 mod sim;
 mod table;
 mod words;
+mod yaml;
 
 use crate::api::{resolve_resource, KindInfo};
 use crate::Cluster;

@@ -13,6 +13,9 @@ pub struct AgentProps {
     /// Sent or received a message just now.
     #[prop_or_default]
     pub active: bool,
+    /// Drawn as a small pill (the node agents); the note becomes its tooltip.
+    #[prop_or_default]
+    pub compact: bool,
     #[prop_or_default]
     pub class: Classes,
     #[prop_or_default]
@@ -21,11 +24,21 @@ pub struct AgentProps {
 
 #[function_component(Agent)]
 pub fn agent(props: &AgentProps) -> Html {
+    let class = classes!(
+        "agent",
+        props.compact.then_some("agent--pill"),
+        props.class.clone(),
+        props.active.then_some("is-active")
+    );
+    if props.compact {
+        return html! {
+            <span class={class} data-component={props.key_name.clone()} title={props.note.clone()}>
+                {&props.title}
+            </span>
+        };
+    }
     html! {
-        <div
-            class={classes!("agent", props.class.clone(), props.active.then_some("is-active"))}
-            data-component={props.key_name.clone()}
-        >
+        <div class={class} data-component={props.key_name.clone()}>
             <div class="agent-title">{&props.title}</div>
             <div class="agent-note">{&props.note}</div>
             { props.children.clone() }

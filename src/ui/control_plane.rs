@@ -46,18 +46,17 @@ pub fn control_plane(props: &ControlPlaneProps) -> Html {
                 <Agent key_name="etcd" class="cp-etcd" title="etcd"
                     note="the cluster's state" active={is_active("etcd")} />
                 <Agent key_name="scheduler" class="cp-sched" title="scheduler"
-                    note="picks a node for each new pod" active={is_active("scheduler")}>
-                    <div class="queue" aria-label="Waiting at the scheduler">
-                        <span class="queue-label">{"waiting"}</span>
-                        if props.waiting.is_empty() {
-                            <span class="queue-empty">{"no pods waiting"}</span>
-                        } else {
-                            <ul class="pods">
-                                { for props.waiting.iter().map(|pod| html! { <PodChip key={pod.uid.clone()} pod={pod.clone()} /> }) }
-                            </ul>
-                        }
-                    </div>
-                </Agent>
+                    note="picks a node for each new pod" active={is_active("scheduler")} />
+            </div>
+            <div class="queue" role="group" aria-label="Waiting at the scheduler" data-component="scheduler-queue">
+                <span class="queue-label">{"waiting at the scheduler"}</span>
+                if props.waiting.is_empty() {
+                    <span class="queue-empty">{"none"}</span>
+                } else {
+                    <ul class="pods">
+                        { for props.waiting.iter().map(|pod| html! { <PodChip key={pod.uid.clone()} pod={pod.clone()} /> }) }
+                    </ul>
+                }
             </div>
             if !props.pods.is_empty() {
                 <ul class="pods cp-pods" aria-label={format!("pods on {}", props.name)}>

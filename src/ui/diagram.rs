@@ -11,7 +11,8 @@ use crate::ui::legend::Legend;
 use crate::ui::message_strip::MessageStrip;
 use crate::ui::node_card::NodeCard;
 use crate::ui::state::MessageView;
-use crate::Snapshot;
+use crate::ui::view::component_key;
+use crate::{Component, Snapshot};
 
 #[derive(Properties, PartialEq)]
 pub struct DiagramProps {
@@ -34,7 +35,10 @@ pub fn diagram(props: &DiagramProps) -> Html {
 
     html! {
         <section class="pane diagram" aria-label="Cluster diagram">
-            <h2 class="pane-title">{"Cluster"}</h2>
+            <div class="diagram-head">
+                <h2 class="pane-title">{"Cluster"}</h2>
+                <Legend owners={owners.into_iter().collect::<Vec<_>>()} />
+            </div>
             <div class="diagram-body">
                 <ControlPlane
                     name={control.map_or_else(|| "control-plane".to_string(), |n| n.name.clone())}
@@ -49,13 +53,13 @@ pub fn diagram(props: &DiagramProps) -> Html {
                 } else {
                     <div class="workers">
                         { for workers.iter().map(|node| {
-                            let busy = |key: String| props.active.contains(&key);
+                            let busy = |c: Component| props.active.contains(&component_key(&c));
                             html! {
                                 <NodeCard
                                     key={node.name.clone()}
                                     node={(*node).clone()}
-                                    kubelet_active={busy(format!("kubelet:{}", node.name))}
-                                    proxy_active={busy(format!("kube-proxy:{}", node.name))}
+                                    kubelet_active={busy(Component::Kubelet(node.name.clone()))}
+                                    proxy_active={busy(Component::KubeProxy(node.name.clone()))}
                                 />
                             }
                         }) }
@@ -63,7 +67,6 @@ pub fn diagram(props: &DiagramProps) -> Html {
                 }
             </div>
             <footer class="diagram-foot">
-                <Legend owners={owners.into_iter().collect::<Vec<_>>()} />
                 <MessageStrip recent={props.recent.clone()} />
             </footer>
         </section>

@@ -38,7 +38,11 @@ pub fn header(props: &HeaderProps) -> Html {
     html! {
         <header class="topbar">
             <div class="brand">
-                <span class="brand-mark" aria-hidden="true">{"⎈"}</span>
+                <svg class="brand-mark" viewBox="0 0 24 24" aria-hidden="true">
+                    // A heptagon, as in Kubernetes' wheel, seen through glass.
+                    <polygon points="12,2 20.2,6 22.2,14.8 16.6,22 7.4,22 1.8,14.8 3.8,6" />
+                    <path d="M6 15 L12 6 L15 10" />
+                </svg>
                 <h1>{"kubeglass"}</h1>
                 <span class="brand-tag">{"a Kubernetes cluster you can see through"}</span>
             </div>

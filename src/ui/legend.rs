@@ -21,7 +21,7 @@ const LOOKS: [(PodLook, &str); 5] = [
 #[function_component(Legend)]
 pub fn legend(props: &LegendProps) -> Html {
     html! {
-        <div class="legend" aria-label="Legend">
+        <div class="legend" role="group" aria-label="Legend">
             <ul class="legend-owners" aria-label="Owners">
                 { for props.owners.iter().map(|(owner, count)| html! {
                     <li key={owner.clone()} class="legend-owner" style={format!("--owner-hue: {}", owner_hue(owner))}>

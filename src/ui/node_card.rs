@@ -4,7 +4,8 @@ use yew::prelude::*;
 
 use crate::ui::agent::Agent;
 use crate::ui::pod_chip::PodChip;
-use crate::NodeView;
+use crate::ui::view::component_key;
+use crate::{Component, NodeView};
 
 #[derive(Properties, PartialEq)]
 pub struct NodeCardProps {
@@ -18,8 +19,6 @@ pub struct NodeCardProps {
 pub fn node_card(props: &NodeCardProps) -> Html {
     let node = &props.node;
     let ready = node.status == "Ready";
-    let kubelet = format!("kubelet:{}", node.name);
-    let proxy = format!("kube-proxy:{}", node.name);
     let count = node.pods.len();
 
     html! {
@@ -30,24 +29,24 @@ pub fn node_card(props: &NodeCardProps) -> Html {
         >
             <header class="card-head">
                 <h3 class="card-title">{&node.name}</h3>
+                <span class="pod-count">{if count == 1 { "1 pod".to_string() } else { format!("{count} pods") }}</span>
                 <span class={classes!("node-status", if ready { "is-ready" } else { "is-down" })}>
                     <span aria-hidden="true">{if ready { "●" } else { "○" }}</span>
                     {" "}{&node.status}
                 </span>
             </header>
             <div class="agents">
-                <Agent key_name={kubelet} title="kubelet" note="runs the node's pods" active={props.kubelet_active} />
-                <Agent key_name={proxy} title="kube-proxy" note="Service rules" active={props.proxy_active} />
-                <Agent key_name={format!("runtime:{}", node.name)} title="runtime" note="containerd" active={false} />
-            </div>
-            <div class="pods-head">
-                <span>{"pods"}</span>
-                <span class="muted">{count}</span>
+                <Agent compact=true key_name={component_key(&Component::Kubelet(node.name.clone()))}
+                    title="kubelet" note="kubelet: starts and watches this node's pods" active={props.kubelet_active} />
+                <Agent compact=true key_name={component_key(&Component::KubeProxy(node.name.clone()))}
+                    title="kube-proxy" note="kube-proxy: programs this node's Service rules" active={props.proxy_active} />
+                <Agent compact=true key_name={format!("runtime:{}", node.name)}
+                    title="runtime" note="container runtime (containerd): pulls images, runs containers" />
             </div>
             if node.pods.is_empty() {
-                <p class="empty">{"no pods"}</p>
+                <p class="empty node-empty">{"no pods"}</p>
             } else {
-                <ul class="pods" aria-label={format!("pods on {}", node.name)}>
+                <ul class="pods node-pods" aria-label={format!("pods on {}", node.name)}>
                     { for node.pods.iter().map(|pod| html! { <PodChip key={pod.uid.clone()} pod={pod.clone()} /> }) }
                 </ul>
             }

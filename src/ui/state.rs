@@ -15,7 +15,7 @@ use crate::ui::view::component_key;
 use crate::{Cluster, ClusterConfig, Message, Snapshot};
 
 /// How many of the latest messages the log strip shows.
-const RECENT_MESSAGES: usize = 6;
+const RECENT_MESSAGES: usize = 4;
 /// A component is drawn as busy for this long (virtual ms) after it sent or received a message.
 const ACTIVE_FOR_MS: u64 = 800;
 /// The console keeps this many entries; older ones scroll away for good.
