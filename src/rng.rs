@@ -27,14 +27,7 @@ impl Rng {
         let (a, b) = (self.next_u64(), self.next_u64());
         let a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x4000;
         let b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
-        format!(
-            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xFFFF,
-            a & 0xFFFF,
-            b >> 48,
-            b & 0xFFFF_FFFF_FFFF
-        )
+        format!("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xFFFF, a & 0xFFFF, b >> 48, b & 0xFFFF_FFFF_FFFF)
     }
 
     /// `n` characters from the alphabet of `utilrand.String`: no vowels, no 0, 1 or 3, so

@@ -33,7 +33,12 @@ fn run(path: &Path) -> String {
 #[test]
 fn transcripts_match_their_expected_output() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts");
-    let mut scripts: Vec<_> = std::fs::read_dir(&dir).expect("tests/transcripts").filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "kube")).collect();
+    let mut scripts: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/transcripts")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "kube"))
+        .collect();
     scripts.sort();
     assert!(scripts.len() >= 5, "expected the golden transcripts, found {scripts:?}");
     let update = std::env::var_os("UPDATE_EXPECT").is_some();
@@ -47,7 +52,11 @@ fn transcripts_match_their_expected_output() {
         }
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
         if actual != expected {
-            let line = actual.lines().zip(expected.lines()).position(|(a, e)| a != e).unwrap_or(actual.lines().count().min(expected.lines().count()));
+            let line = actual
+                .lines()
+                .zip(expected.lines())
+                .position(|(a, e)| a != e)
+                .unwrap_or(actual.lines().count().min(expected.lines().count()));
             failures.push(format!(
                 "{}: first difference at line {}\n  expected: {:?}\n  actual:   {:?}",
                 script.display(),
@@ -62,7 +71,8 @@ fn transcripts_match_their_expected_output() {
 
 #[test]
 fn the_same_script_and_seed_give_a_byte_identical_transcript() {
-    let script = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/deployment_to_running.kube")).unwrap();
+    let script =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/deployment_to_running.kube")).unwrap();
     let once = |seed| script::run(&mut Cluster::new(ClusterConfig { seed, workers: 3 }), &script).unwrap();
     assert_eq!(once(7), once(7));
     assert_ne!(once(7), once(8), "another seed gives other generated names");

@@ -152,7 +152,9 @@ mod tests {
 
     #[test]
     fn syntax_errors_have_line_and_column_in_the_whole_stream() {
-        let docs = parse("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\n spec: x\n");
+        let docs = parse(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: b\n spec: x\n",
+        );
         let err = docs.last().unwrap().as_ref().unwrap_err();
         assert!(matches!(err, ManifestError::Syntax { line: 10, .. }), "{err:?}");
         assert!(err.render("STDIN").starts_with("error: error parsing STDIN: error converting YAML to JSON: yaml: line 10, column"));

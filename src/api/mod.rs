@@ -124,10 +124,8 @@ pub fn resolve_resource(name: &str) -> Option<&'static KindInfo> {
         None => (lower, None),
     };
     KINDS.iter().find(|k| {
-        let names_match = k.resource == base
-            || k.singular == base
-            || k.kind.eq_ignore_ascii_case(&base)
-            || k.short_names.contains(&base.as_str());
+        let names_match =
+            k.resource == base || k.singular == base || k.kind.eq_ignore_ascii_case(&base) || k.short_names.contains(&base.as_str());
         names_match && group.as_deref().is_none_or(|g| g == k.group)
     })
 }
@@ -150,11 +148,7 @@ impl Key {
     }
     pub fn of(object: &Object) -> Key {
         let meta = object.metadata();
-        Key {
-            kind: object.kind().kind,
-            namespace: meta.namespace.clone().unwrap_or_default(),
-            name: meta.name.clone().unwrap_or_default(),
-        }
+        Key { kind: object.kind().kind, namespace: meta.namespace.clone().unwrap_or_default(), name: meta.name.clone().unwrap_or_default() }
     }
     /// `pods/default/web-x`, or `nodes/worker-1` for cluster-scoped kinds: the caption form.
     pub fn path(&self) -> String {

@@ -5,8 +5,7 @@
 //! as Kubernetes rounds `MilliValue`, and saturate instead of overflowing.
 
 /// The message the API server gives for a malformed quantity.
-pub const QUANTITY_FORMAT: &str =
-    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+pub const QUANTITY_FORMAT: &str = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
 
 /// Parses a quantity into milli-units (`"2"` → 2000, `"100m"` → 100, `"1Ki"` → 1_024_000).
 pub fn parse_milli(text: &str) -> Result<i128, &'static str> {

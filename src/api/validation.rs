@@ -54,10 +54,7 @@ const DNS1123_SUBDOMAIN: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z
 
 fn is_label(s: &str) -> bool {
     let b = s.as_bytes();
-    !b.is_empty()
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        && b[0] != b'-'
-        && b[b.len() - 1] != b'-'
+    !b.is_empty() && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-') && b[0] != b'-' && b[b.len() - 1] != b'-'
 }
 
 /// Errors for a DNS-1123 label (namespaces, container names), as `IsDNS1123Label` words them.
@@ -148,8 +145,8 @@ fn validate_workload(
     template: &PodTemplateSpec,
     errs: &mut Vec<FieldError>,
 ) {
-    let empty = selector.match_labels.as_ref().is_none_or(|m| m.is_empty())
-        && selector.match_expressions.as_ref().is_none_or(|m| m.is_empty());
+    let empty =
+        selector.match_labels.as_ref().is_none_or(|m| m.is_empty()) && selector.match_expressions.as_ref().is_none_or(|m| m.is_empty());
     let labels = template.metadata.as_ref().and_then(|m| m.labels.as_ref());
     if empty {
         // A missing selector decodes to an empty one: apps/v1 requires it.
@@ -188,7 +185,12 @@ fn validate_pod_spec(spec: &k8s_openapi::api::core::v1::PodSpec, path: &str, res
                 errs.push(FieldError::invalid(&format!("{p}.name"), format!("{:?}", c.name), &e));
             }
             if seen.contains(&&c.name) {
-                errs.push(FieldError { path: format!("{p}.name"), kind: "Duplicate value", value: Some(format!("{:?}", c.name)), detail: String::new() });
+                errs.push(FieldError {
+                    path: format!("{p}.name"),
+                    kind: "Duplicate value",
+                    value: Some(format!("{:?}", c.name)),
+                    detail: String::new(),
+                });
             }
             seen.push(&c.name);
         }
@@ -199,7 +201,11 @@ fn validate_pod_spec(spec: &k8s_openapi::api::core::v1::PodSpec, path: &str, res
         for (section, map) in [("requests", &res.requests), ("limits", &res.limits)] {
             for (name, q) in map.iter().flatten() {
                 if quantity::parse_milli(&q.0).is_ok_and(|v| v < 0) {
-                    errs.push(FieldError::invalid(&format!("{p}.resources.{section}[{name}]"), format!("{:?}", q.0), "must be greater than or equal to 0"));
+                    errs.push(FieldError::invalid(
+                        &format!("{p}.resources.{section}[{name}]"),
+                        format!("{:?}", q.0),
+                        "must be greater than or equal to 0",
+                    ));
                 }
             }
         }
@@ -231,9 +237,11 @@ pub fn malformed_quantity(object: &Object) -> Option<String> {
         Object::ReplicaSet(r) => r.spec.as_ref().and_then(|s| s.template.as_ref()).and_then(|t| t.spec.as_ref()),
         _ => None,
     }?;
-    spec.containers.iter().filter_map(|c| c.resources.as_ref()).find_map(|r| {
-        [&r.requests, &r.limits].into_iter().flatten().flatten().find_map(|(_, q)| quantity::parse_milli(&q.0).err())
-    }).map(str::to_string)
+    spec.containers
+        .iter()
+        .filter_map(|c| c.resources.as_ref())
+        .find_map(|r| [&r.requests, &r.limits].into_iter().flatten().flatten().find_map(|(_, q)| quantity::parse_milli(&q.0).err()))
+        .map(str::to_string)
 }
 
 /// `%#v` of a `map[string]string`, as the Invalid value of a labels field prints.

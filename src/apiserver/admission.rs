@@ -10,9 +10,8 @@ pub fn default_toleration_seconds(object: &mut Object) {
     let Some(spec) = pod.spec.as_mut() else { return };
     let tolerations = spec.tolerations.get_or_insert_with(Vec::new);
     for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
-        let covered = tolerations.iter().any(|t| {
-            t.key.as_deref() == Some(key) && matches!(t.effect.as_deref(), None | Some("") | Some("NoExecute"))
-        });
+        let covered =
+            tolerations.iter().any(|t| t.key.as_deref() == Some(key) && matches!(t.effect.as_deref(), None | Some("") | Some("NoExecute")));
         if !covered {
             tolerations.push(Toleration {
                 key: Some(key.to_string()),

@@ -1,6 +1,6 @@
 //! API errors as the API server returns them (`metav1.Status`) and as kubectl prints them.
 use crate::api::validation::FieldError;
-use crate::api::{KindInfo, Key};
+use crate::api::{Key, KindInfo};
 
 /// `metav1.StatusReason`: why a request failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +37,11 @@ impl ApiError {
         ApiError { reason: Reason::NotFound, message: format!("{} {name:?} not found", kind.qualified_resource()), causes: vec![] }
     }
     pub fn already_exists(kind: &KindInfo, name: &str) -> ApiError {
-        ApiError { reason: Reason::AlreadyExists, message: format!("{} {name:?} already exists", kind.qualified_resource()), causes: vec![] }
+        ApiError {
+            reason: Reason::AlreadyExists,
+            message: format!("{} {name:?} already exists", kind.qualified_resource()),
+            causes: vec![],
+        }
     }
     pub fn conflict(kind: &KindInfo, name: &str, why: &str) -> ApiError {
         ApiError {

@@ -240,7 +240,11 @@ impl<'a> Client<'a> {
         let expected = self.api.mod_revision(&key);
         if let Some(rv) = object.metadata().resource_version.as_deref() {
             if rv != expected.to_string() {
-                return Err(ApiError::conflict(info, &key.name, "the object has been modified; please apply your changes to the latest version and try again"));
+                return Err(ApiError::conflict(
+                    info,
+                    &key.name,
+                    "the object has been modified; please apply your changes to the latest version and try again",
+                ));
             }
         }
         defaults::apply(&mut object);
@@ -291,7 +295,9 @@ impl<'a> Client<'a> {
         }
         set_pod_condition(p.status.get_or_insert_with(Default::default), "PodScheduled", "True", None, None, self.api.now_ms);
         let expected = self.api.mod_revision(pod);
-        self.api.persist(pod, Object::Pod(p), expected).map_err(|_| ApiError::conflict(current.kind(), &pod.name, "the object has been modified"))
+        self.api
+            .persist(pod, Object::Pod(p), expected)
+            .map_err(|_| ApiError::conflict(current.kind(), &pod.name, "the object has been modified"))
     }
 
     /// Deletes an object. A pod on a node is deleted gracefully: it gets a deletionTimestamp
@@ -314,7 +320,10 @@ impl<'a> Client<'a> {
                 let meta = object.metadata_mut();
                 meta.deletion_timestamp = Some(timestamp(now + grace as u64 * 1000));
                 meta.deletion_grace_period_seconds = Some(grace);
-                return self.api.persist(key, object, expected).map_err(|_| ApiError::conflict(current.kind(), &key.name, "the object has been modified"));
+                return self
+                    .api
+                    .persist(key, object, expected)
+                    .map_err(|_| ApiError::conflict(current.kind(), &key.name, "the object has been modified"));
             }
         }
         self.api.etcd.delete(&storage_key(key), None).map_err(|_| ApiError::missing(key))?;

@@ -52,7 +52,14 @@ pub struct NodeRequest {
 impl NodeRequest {
     /// A default worker: 4 CPUs, 8Gi of memory, 110 pods (the kubelet's default maxPods).
     pub fn worker(name: &str) -> NodeRequest {
-        NodeRequest { name: name.to_string(), cpu: "4".into(), memory: "8Gi".into(), pods: 110, labels: BTreeMap::new(), taints: Vec::new() }
+        NodeRequest {
+            name: name.to_string(),
+            cpu: "4".into(),
+            memory: "8Gi".into(),
+            pods: 110,
+            labels: BTreeMap::new(),
+            taints: Vec::new(),
+        }
     }
 }
 

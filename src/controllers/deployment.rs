@@ -137,7 +137,11 @@ impl DeploymentController {
             None => {
                 let total: i32 = old.iter().map(rs_replicas).sum();
                 let start = if recreate {
-                    if total > 0 { 0 } else { replicas }
+                    if total > 0 {
+                        0
+                    } else {
+                        replicas
+                    }
                 } else {
                     // NewRSNewReplicas for a brand-new ReplicaSet.
                     (replicas + surge - total).clamp(0, replicas)
@@ -177,7 +181,15 @@ impl DeploymentController {
 
     /// `reconcileOldReplicaSets`: first old ReplicaSets' unavailable pods, then available ones,
     /// oldest first, never below `replicas − maxUnavailable` available pods.
-    fn scale_down_old(&self, d_obj: &ObjectRef, new: &ReplicaSet, old: &[&ReplicaSet], replicas: i32, max_unavailable: i32, client: &mut Client) {
+    fn scale_down_old(
+        &self,
+        d_obj: &ObjectRef,
+        new: &ReplicaSet,
+        old: &[&ReplicaSet],
+        replicas: i32,
+        max_unavailable: i32,
+        client: &mut Client,
+    ) {
         let all: i32 = rs_replicas(new) + old.iter().map(|rs| rs_replicas(rs)).sum::<i32>();
         let min_available = replicas - max_unavailable;
         let new_unavailable = rs_replicas(new) - rs_available(new);
@@ -210,7 +222,15 @@ impl DeploymentController {
         }
     }
 
-    fn create_replicaset(&self, d_obj: &ObjectRef, hash: &str, replicas: i32, revision: i64, surge: i32, client: &mut Client) -> Option<ReplicaSet> {
+    fn create_replicaset(
+        &self,
+        d_obj: &ObjectRef,
+        hash: &str,
+        replicas: i32,
+        revision: i64,
+        surge: i32,
+        client: &mut Client,
+    ) -> Option<ReplicaSet> {
         let Object::Deployment(d) = &**d_obj else { return None };
         let spec = d.spec.as_ref()?;
         let name = format!("{}-{hash}", d.metadata.name.as_deref().unwrap_or(""));
@@ -234,7 +254,12 @@ impl DeploymentController {
                 owner_references: Some(vec![controller_ref(d_obj.kind(), &d.metadata)]),
                 ..Default::default()
             },
-            spec: Some(ReplicaSetSpec { replicas: Some(replicas), selector, template: Some(template), min_ready_seconds: spec.min_ready_seconds }),
+            spec: Some(ReplicaSetSpec {
+                replicas: Some(replicas),
+                selector,
+                template: Some(template),
+                min_ready_seconds: spec.min_ready_seconds,
+            }),
             status: None,
         };
         let created = client.create(Object::ReplicaSet(rs)).ok()?;
@@ -260,7 +285,7 @@ impl DeploymentController {
         let (mut replicas, mut ready, mut available, mut updated) = (0, 0, 0, 0);
         for rs in self.replicasets.values() {
             let Object::ReplicaSet(rs) = &**rs else { continue };
-            if !controller_of(&rs.metadata).is_some_and(|o| Some(o.uid.as_str()) == uid) {
+            if controller_of(&rs.metadata).is_none_or(|o| Some(o.uid.as_str()) != uid) {
                 continue;
             }
             let s = rs.status.clone().unwrap_or_default();
@@ -284,16 +309,28 @@ impl DeploymentController {
         let complete = updated == desired && replicas == desired && available == desired;
         let rs_name = &new_key.name;
         status.conditions = Some(vec![
-            condition(&old, "Available", has_min, if has_min {
-                ("MinimumReplicasAvailable", "Deployment has minimum availability.".to_string())
-            } else {
-                ("MinimumReplicasUnavailable", "Deployment does not have minimum availability.".to_string())
-            }, now),
-            condition(&old, "Progressing", true, if complete {
-                ("NewReplicaSetAvailable", format!("ReplicaSet {rs_name:?} has successfully progressed."))
-            } else {
-                ("ReplicaSetUpdated", format!("ReplicaSet {rs_name:?} is progressing."))
-            }, now),
+            condition(
+                &old,
+                "Available",
+                has_min,
+                if has_min {
+                    ("MinimumReplicasAvailable", "Deployment has minimum availability.".to_string())
+                } else {
+                    ("MinimumReplicasUnavailable", "Deployment does not have minimum availability.".to_string())
+                },
+                now,
+            ),
+            condition(
+                &old,
+                "Progressing",
+                true,
+                if complete {
+                    ("NewReplicaSetAvailable", format!("ReplicaSet {rs_name:?} has successfully progressed."))
+                } else {
+                    ("ReplicaSetUpdated", format!("ReplicaSet {rs_name:?} is progressing."))
+                },
+                now,
+            ),
         ]);
         status.collision_count = d.status.as_ref().and_then(|s| s.collision_count);
         if d.status.as_ref() != Some(&status) {
@@ -343,7 +380,12 @@ fn scale(d_obj: &ObjectRef, rs: &ReplicaSet, replicas: i32, client: &mut Client)
     });
     if scaled.is_ok() {
         let direction = if replicas > from { "up" } else { "down" };
-        client.event(d_obj, "Normal", "ScalingReplicaSet", format!("Scaled {direction} replica set {} from {from} to {replicas}", key.name));
+        client.event(
+            d_obj,
+            "Normal",
+            "ScalingReplicaSet",
+            format!("Scaled {direction} replica set {} from {from} to {replicas}", key.name),
+        );
     }
 }
 

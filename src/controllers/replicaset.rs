@@ -77,11 +77,7 @@ impl ReplicaSetController {
 
     fn owned_pods(&self, rs: &ObjectRef) -> Vec<ObjectRef> {
         let uid = rs.metadata().uid.as_deref();
-        self.pods
-            .values()
-            .filter(|p| controller_of(p.metadata()).is_some_and(|o| Some(o.uid.as_str()) == uid))
-            .cloned()
-            .collect()
+        self.pods.values().filter(|p| controller_of(p.metadata()).is_some_and(|o| Some(o.uid.as_str()) == uid)).cloned().collect()
     }
 
     fn sync(&mut self, key: &Key, client: &mut Client) {
@@ -92,7 +88,8 @@ impl ReplicaSetController {
         let Object::ReplicaSet(rs) = &*rs_obj else { return };
         let Some(spec) = rs.spec.as_ref() else { return };
         let pods = self.owned_pods(&rs_obj);
-        let active: Vec<&Pod> = pods.iter().filter_map(|p| if let Object::Pod(p) = &**p { Some(p) } else { None }).filter(|p| is_active(p)).collect();
+        let active: Vec<&Pod> =
+            pods.iter().filter_map(|p| if let Object::Pod(p) = &**p { Some(p) } else { None }).filter(|p| is_active(p)).collect();
         let satisfied = self.expectations.get(key).is_none_or(|(a, d)| *a <= 0 && *d <= 0);
         if satisfied && rs.metadata.deletion_timestamp.is_none() {
             let want = spec.replicas.unwrap_or(1).max(0) as usize;
@@ -121,7 +118,8 @@ impl ReplicaSetController {
                 let victims: Vec<&Pod> = victims.into_iter().take((active.len() - want).min(BURST_REPLICAS)).collect();
                 self.expectations.insert(key.clone(), (0, victims.len() as i64));
                 for pod in victims {
-                    let pod_key = Key::new("Pod", pod.metadata.namespace.as_deref().unwrap_or(""), pod.metadata.name.as_deref().unwrap_or(""));
+                    let pod_key =
+                        Key::new("Pod", pod.metadata.namespace.as_deref().unwrap_or(""), pod.metadata.name.as_deref().unwrap_or(""));
                     if client.delete(&pod_key, None).is_ok() {
                         client.event(&rs_obj, "Normal", "SuccessfulDelete", format!("Deleted pod: {}", pod_key.name));
                     } else if let Some((_, dels)) = self.expectations.get_mut(key) {

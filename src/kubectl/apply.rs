@@ -136,7 +136,8 @@ pub fn delete(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<Strin
         for doc in manifest::parse(&text) {
             match doc {
                 Ok(d) => {
-                    let ns = if d.kind.namespaced { d.namespace.clone().unwrap_or_else(|| args.namespace().to_string()) } else { String::new() };
+                    let ns =
+                        if d.kind.namespaced { d.namespace.clone().unwrap_or_else(|| args.namespace().to_string()) } else { String::new() };
                     targets.push((Key::new(d.kind.kind, &ns, &d.name), d.kind.qualified_resource()));
                 }
                 Err(e) => out.push(e.render(&name)),
@@ -162,7 +163,9 @@ pub fn delete(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<Strin
         }
     }
     let grace = match args.value("grace-period") {
-        Some(g) => Some(g.parse::<i64>().map_err(|_| format!("error: invalid argument {g:?} for \"--grace-period\" flag: strconv.ParseInt: parsing {g:?}: invalid syntax"))?),
+        Some(g) => Some(g.parse::<i64>().map_err(|_| {
+            format!("error: invalid argument {g:?} for \"--grace-period\" flag: strconv.ParseInt: parsing {g:?}: invalid syntax")
+        })?),
         None => None,
     };
     let mut waiting = Vec::new();
@@ -192,7 +195,9 @@ fn wait_until_gone(cluster: &mut Cluster, keys: &[Key]) {
 /// `kubectl scale TYPE NAME --replicas=N`.
 pub fn scale(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
     let Some(replicas) = args.value("replicas") else { return Err("error: required flag(s) \"replicas\" not set".to_string()) };
-    let replicas: i32 = replicas.parse().map_err(|_| format!("error: invalid argument {replicas:?} for \"--replicas\" flag: strconv.ParseInt: parsing {replicas:?}: invalid syntax"))?;
+    let replicas: i32 = replicas.parse().map_err(|_| {
+        format!("error: invalid argument {replicas:?} for \"--replicas\" flag: strconv.ParseInt: parsing {replicas:?}: invalid syntax")
+    })?;
     let (kind, name) = match args.positional.as_slice() {
         [one] if one.contains('/') => one.split_once('/').map(|(k, n)| (k.to_string(), n.to_string())).unwrap_or_default(),
         [kind, name] => (kind.clone(), name.clone()),

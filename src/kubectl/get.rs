@@ -16,7 +16,9 @@ pub fn get(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
     };
     let output = args.output.as_deref().unwrap_or("");
     if !matches!(output, "" | "wide" | "json" | "yaml" | "name") {
-        return Err(format!("error: unable to match a printer suitable for the output format {output:?}, allowed formats are: json,name,wide,yaml"));
+        return Err(format!(
+            "error: unable to match a printer suitable for the output format {output:?}, allowed formats are: json,name,wide,yaml"
+        ));
     }
     let selector = match &args.selector {
         Some(s) => Selector::parse(s).map_err(|e| format!("error: {e}"))?,
@@ -131,7 +133,10 @@ pub fn to_json(value: &serde_json::Value) -> String {
 fn header(kind: &KindInfo, wide: bool, with_namespace: bool) -> Vec<String> {
     let (base, extra): (&[&str], &[&str]) = match kind.kind {
         "Pod" => (&["NAME", "READY", "STATUS", "RESTARTS", "AGE"], &["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]),
-        "Node" => (&["NAME", "STATUS", "ROLES", "AGE", "VERSION"], &["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"]),
+        "Node" => (
+            &["NAME", "STATUS", "ROLES", "AGE", "VERSION"],
+            &["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"],
+        ),
         "Deployment" => (&["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], &["CONTAINERS", "IMAGES", "SELECTOR"]),
         "ReplicaSet" => (&["NAME", "DESIRED", "CURRENT", "READY", "AGE"], &["CONTAINERS", "IMAGES", "SELECTOR"]),
         "Namespace" => (&["NAME", "STATUS", "AGE"], &[]),
@@ -163,7 +168,11 @@ fn format_selector(selector: &LabelSelector) -> String {
             op => format!("{} {} ({values})", e.key, op.to_lowercase()),
         });
     }
-    if parts.is_empty() { "<none>".to_string() } else { parts.join(",") }
+    if parts.is_empty() {
+        "<none>".to_string()
+    } else {
+        parts.join(",")
+    }
 }
 
 fn containers_and_images(spec: Option<&k8s_openapi::api::core::v1::PodSpec>) -> (String, String) {
@@ -196,7 +205,13 @@ fn columns(object: &Object, now: u64, wide: bool) -> Vec<String> {
             if wide {
                 let addresses = node.status.as_ref().and_then(|s| s.addresses.clone()).unwrap_or_default();
                 let address = |t: &str| or_none(addresses.iter().find(|a| a.type_ == t).map(|a| a.address.clone()));
-                row.extend([address("InternalIP"), address("ExternalIP"), info.os_image, info.kernel_version, info.container_runtime_version]);
+                row.extend([
+                    address("InternalIP"),
+                    address("ExternalIP"),
+                    info.os_image,
+                    info.kernel_version,
+                    info.container_runtime_version,
+                ]);
             }
             row
         }
@@ -239,7 +254,13 @@ fn columns(object: &Object, now: u64, wide: bool) -> Vec<String> {
             let seen = last.map_or("<unknown>".to_string(), |t| human_duration(now as i64 - virtual_ms(t) as i64));
             let involved = &e.involved_object;
             let object = format!("{}/{}", involved.kind.as_deref().unwrap_or("").to_lowercase(), involved.name.as_deref().unwrap_or(""));
-            vec![seen, e.type_.clone().unwrap_or_default(), e.reason.clone().unwrap_or_default(), object, e.message.clone().unwrap_or_default()]
+            vec![
+                seen,
+                e.type_.clone().unwrap_or_default(),
+                e.reason.clone().unwrap_or_default(),
+                object,
+                e.message.clone().unwrap_or_default(),
+            ]
         }
     }
 }

@@ -192,7 +192,8 @@ mod tests {
 
     #[test]
     fn flags_in_every_form_kubectl_accepts() {
-        let words: Vec<String> = ["get", "pods", "-n", "kube-system", "-owide", "--selector=app=web", "-A"].iter().map(|s| s.to_string()).collect();
+        let words: Vec<String> =
+            ["get", "pods", "-n", "kube-system", "-owide", "--selector=app=web", "-A"].iter().map(|s| s.to_string()).collect();
         let args = parse_args(&words).unwrap();
         assert_eq!(args.positional, ["get", "pods"]);
         assert_eq!(args.namespace.as_deref(), Some("kube-system"));

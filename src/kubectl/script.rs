@@ -126,7 +126,10 @@ mod tests {
         assert_eq!(steps.len(), 2);
         assert_eq!(steps[0].command, "kubectl apply -f -");
         assert_eq!(steps[0].heredoc, Some((vec!["kind: X".to_string()], "EOF".to_string())));
-        assert_eq!(parse("sim wait 1s\nls -l\n").err(), Some(ScriptError { line: 2, message: "unknown command \"ls\": a script line starts with kubectl or sim".into() }));
+        assert_eq!(
+            parse("sim wait 1s\nls -l\n").err(),
+            Some(ScriptError { line: 2, message: "unknown command \"ls\": a script line starts with kubectl or sim".into() })
+        );
         assert_eq!(parse("kubectl apply -f - <<EOF\nkind: X\n").err().map(|e| e.line), Some(1));
         assert_eq!(parse("kubectl get pods -l 'a\n").err().map(|e| e.to_string()), Some("line 1: unterminated single quote".into()));
     }

@@ -14,7 +14,9 @@ pub fn run(cluster: &mut Cluster, words: &[String]) -> Result<String, String> {
     let args = parse_args(rest)?;
     match (command.as_str(), args.positional.first().map(String::as_str)) {
         ("wait", _) => {
-            let [duration] = args.positional.as_slice() else { return Err("error: usage: sim wait DURATION (e.g. 30s, 5m, 1h)".to_string()) };
+            let [duration] = args.positional.as_slice() else {
+                return Err("error: usage: sim wait DURATION (e.g. 30s, 5m, 1h)".to_string());
+            };
             let millis = parse_duration(duration)?;
             cluster.advance(millis);
             Ok(String::new())
@@ -59,7 +61,11 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
 }
 
 fn node_add(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
-    let [_, name] = args.positional.as_slice() else { return Err("error: usage: sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...".to_string()) };
+    let [_, name] = args.positional.as_slice() else {
+        return Err(
+            "error: usage: sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...".to_string()
+        );
+    };
     if let Some(e) = crate::api::validation::dns1123_subdomain(name).first() {
         return Err(format!("The Node {name:?} is invalid: metadata.name: Invalid value: {name:?}: {e}"));
     }
@@ -73,7 +79,8 @@ fn node_add(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
         request.memory = memory.to_string();
     }
     if let Some(pods) = args.value("pods") {
-        request.pods = pods.parse().map_err(|_| format!("error: invalid argument {pods:?} for \"--pods\" flag: expected a whole number"))?;
+        request.pods =
+            pods.parse().map_err(|_| format!("error: invalid argument {pods:?} for \"--pods\" flag: expected a whole number"))?;
     }
     for label in args.values("label") {
         let Some((k, v)) = label.split_once('=') else { return Err(format!("error: invalid label {label:?}: expected key=value")) };

@@ -40,22 +40,38 @@ pub fn human_duration(millis: i64) -> String {
         format!("{seconds}s")
     } else if minutes < 10 {
         let s = seconds % 60;
-        if s == 0 { format!("{minutes}m") } else { format!("{minutes}m{s}s") }
+        if s == 0 {
+            format!("{minutes}m")
+        } else {
+            format!("{minutes}m{s}s")
+        }
     } else if minutes < 60 * 3 {
         format!("{minutes}m")
     } else if hours < 8 {
         let m = minutes % 60;
-        if m == 0 { format!("{hours}h") } else { format!("{hours}h{m}m") }
+        if m == 0 {
+            format!("{hours}h")
+        } else {
+            format!("{hours}h{m}m")
+        }
     } else if hours < 48 {
         format!("{hours}h")
     } else if hours < 24 * 8 {
         let h = hours % 24;
-        if h == 0 { format!("{}d", hours / 24) } else { format!("{}d{h}h", hours / 24) }
+        if h == 0 {
+            format!("{}d", hours / 24)
+        } else {
+            format!("{}d{h}h", hours / 24)
+        }
     } else if hours < 24 * 365 * 2 {
         format!("{}d", hours / 24)
     } else if hours < 24 * 365 * 8 {
         let days = (hours / 24) % 365;
-        if days == 0 { format!("{}y", hours / 24 / 365) } else { format!("{}y{days}d", hours / 24 / 365) }
+        if days == 0 {
+            format!("{}y", hours / 24 / 365)
+        } else {
+            format!("{}y{days}d", hours / 24 / 365)
+        }
     } else {
         format!("{}y", hours / 24 / 365)
     }
@@ -71,11 +87,33 @@ mod tests {
         let s = 1000;
         let (m, h, d, y) = (60 * s, 3600 * s, 86400 * s, 365 * 86400 * s);
         let cases = [
-            (s, "1s"), (70 * s, "70s"), (190 * s, "3m10s"), (70 * m, "70m"), (47 * h, "47h"), (49 * h, "2d1h"),
-            (8 * d + 2 * h, "8d"), (367 * d, "367d"), (2 * y + 25 * h, "2y1d"), (8 * y + 2 * h, "8y"), (-2 * s, "<invalid>"),
-            (0, "0s"), (999, "0s"), (2 * m - 1, "119s"), (2 * m, "2m"), (2 * m + s, "2m1s"), (10 * m - 1, "9m59s"),
-            (10 * m + s, "10m"), (3 * h - 1, "179m"), (3 * h + m, "3h1m"), (8 * h - 1, "7h59m"), (8 * h + 59 * m, "8h"),
-            (2 * d - 1, "47h"), (2 * d, "2d"), (8 * d - 1, "7d23h"), (2 * y - 1, "729d"), (8 * y - 1, "7y364d"),
+            (s, "1s"),
+            (70 * s, "70s"),
+            (190 * s, "3m10s"),
+            (70 * m, "70m"),
+            (47 * h, "47h"),
+            (49 * h, "2d1h"),
+            (8 * d + 2 * h, "8d"),
+            (367 * d, "367d"),
+            (2 * y + 25 * h, "2y1d"),
+            (8 * y + 2 * h, "8y"),
+            (-2 * s, "<invalid>"),
+            (0, "0s"),
+            (999, "0s"),
+            (2 * m - 1, "119s"),
+            (2 * m, "2m"),
+            (2 * m + s, "2m1s"),
+            (10 * m - 1, "9m59s"),
+            (10 * m + s, "10m"),
+            (3 * h - 1, "179m"),
+            (3 * h + m, "3h1m"),
+            (8 * h - 1, "7h59m"),
+            (8 * h + 59 * m, "8h"),
+            (2 * d - 1, "47h"),
+            (2 * d, "2d"),
+            (8 * d - 1, "7d23h"),
+            (2 * y - 1, "729d"),
+            (8 * y - 1, "7y364d"),
         ];
         for (millis, want) in cases {
             assert_eq!(human_duration(millis), want, "{millis}ms");

@@ -85,7 +85,8 @@ fn inline(value: &Value, indent: usize) -> String {
         Value::String(s) if s.contains('\n') => {
             let chomp = if s.ends_with('\n') { "|" } else { "|-" };
             let pad = " ".repeat(indent);
-            let body: Vec<String> = s.trim_end_matches('\n').split('\n').map(|l| if l.is_empty() { String::new() } else { format!("{pad}{l}") }).collect();
+            let body: Vec<String> =
+                s.trim_end_matches('\n').split('\n').map(|l| if l.is_empty() { String::new() } else { format!("{pad}{l}") }).collect();
             format!("{chomp}\n{}", body.join("\n"))
         }
         Value::String(s) => scalar_string(s),

@@ -317,7 +317,14 @@ impl Kubelet {
                             Pull::Failed { .. } => 0,
                         };
                         let secs = millis as f64 / 1000.0;
-                        client.event(&object, "Normal", "Pulled", format!("Successfully pulled image {image:?} in {secs}s ({secs}s including waiting). Image size: {bytes} bytes."));
+                        client.event(
+                            &object,
+                            "Normal",
+                            "Pulled",
+                            format!(
+                                "Successfully pulled image {image:?} in {secs}s ({secs}s including waiting). Image size: {bytes} bytes."
+                            ),
+                        );
                     }
                     client.event(&object, "Normal", "Created", format!("Created container: {}", c.name));
                     client.event(&object, "Normal", "Started", format!("Started container {}", c.name));
@@ -325,7 +332,13 @@ impl Kubelet {
                 let now = client.now_ms();
                 let mut ids = Vec::new();
                 for _ in pod.spec.iter().flat_map(|s| s.containers.iter()) {
-                    ids.push(format!("{:016x}{:016x}{:016x}{:016x}", client.rng().next_u64(), client.rng().next_u64(), client.rng().next_u64(), client.rng().next_u64()));
+                    ids.push(format!(
+                        "{:016x}{:016x}{:016x}{:016x}",
+                        client.rng().next_u64(),
+                        client.rng().next_u64(),
+                        client.rng().next_u64(),
+                        client.rng().next_u64()
+                    ));
                 }
                 let _ = client.patch(&key, "update status", |o| {
                     if let Object::Pod(p) = o {
@@ -341,7 +354,10 @@ impl Kubelet {
                                 restart_count: 0,
                                 ..Default::default()
                             };
-                            s.state = Some(ContainerState { running: Some(ContainerStateRunning { started_at: Some(timestamp(now)) }), ..Default::default() });
+                            s.state = Some(ContainerState {
+                                running: Some(ContainerStateRunning { started_at: Some(timestamp(now)) }),
+                                ..Default::default()
+                            });
                             s
                         });
                         let status = p.status.get_or_insert_with(PodStatus::default);
@@ -396,7 +412,10 @@ fn waiting(c: &Container, reason: &str, message: Option<String>) -> ContainerSta
         ready: false,
         started: Some(false),
         restart_count: 0,
-        state: Some(ContainerState { waiting: Some(ContainerStateWaiting { reason: Some(reason.to_string()), message }), ..Default::default() }),
+        state: Some(ContainerState {
+            waiting: Some(ContainerStateWaiting { reason: Some(reason.to_string()), message }),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }

@@ -33,7 +33,11 @@ impl Resources {
 const DEFAULT_MILLI_CPU_REQUEST: i64 = 100;
 const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
 
-fn quantity(map: Option<&BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>, name: &str, unit_divisor: i128) -> Option<i64> {
+fn quantity(
+    map: Option<&BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
+    name: &str,
+    unit_divisor: i128,
+) -> Option<i64> {
     let q = map?.get(name)?;
     let milli = parse_milli(&q.0).ok()?;
     let value = milli / unit_divisor + i128::from(milli % unit_divisor > 0);
@@ -189,10 +193,9 @@ impl Scheduler {
                     }
                 } else if spec.is_some_and(|s| s.scheduler_name.as_deref().unwrap_or("default-scheduler") == "default-scheduler")
                     && pod.metadata.deletion_timestamp.is_none()
+                    && self.pending.insert(key.clone(), event.object.clone()).is_none()
                 {
-                    if self.pending.insert(key.clone(), event.object.clone()).is_none() {
-                        self.active.push_back(key);
-                    }
+                    self.active.push_back(key);
                 }
             }
             _ => {}
@@ -335,9 +338,17 @@ mod tests {
 
     #[test]
     fn fit_error_sorts_its_histogram_as_strings() {
-        let taint = Rejection { plugin: "TaintToleration", reasons: vec!["node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }".into()], resolvable_by_preemption: false };
+        let taint = Rejection {
+            plugin: "TaintToleration",
+            reasons: vec!["node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }".into()],
+            resolvable_by_preemption: false,
+        };
         let cpu = Rejection { plugin: "NodeResourcesFit", reasons: vec!["Insufficient cpu".into()], resolvable_by_preemption: true };
-        let both = Rejection { plugin: "NodeResourcesFit", reasons: vec!["Insufficient cpu".into(), "Insufficient memory".into()], resolvable_by_preemption: true };
+        let both = Rejection {
+            plugin: "NodeResourcesFit",
+            reasons: vec!["Insufficient cpu".into(), "Insufficient memory".into()],
+            resolvable_by_preemption: true,
+        };
         assert_eq!(
             fit_error(4, &[taint, cpu.clone(), cpu, both]),
             "0/4 nodes are available: 1 Insufficient memory, 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod."
@@ -347,10 +358,10 @@ mod tests {
     #[test]
     fn tolerations_match_as_the_api_defines() {
         let exists = Toleration { key: Some("k".into()), operator: Some("Exists".into()), ..Default::default() };
-        assert!(tolerates(&[exists.clone()], "k", "v", "NoSchedule"));
+        assert!(tolerates(std::slice::from_ref(&exists), "k", "v", "NoSchedule"));
         assert!(!tolerates(&[exists], "other", "v", "NoSchedule"));
         let equal = Toleration { key: Some("k".into()), value: Some("v".into()), effect: Some("NoExecute".into()), ..Default::default() };
-        assert!(tolerates(&[equal.clone()], "k", "v", "NoExecute"));
+        assert!(tolerates(std::slice::from_ref(&equal), "k", "v", "NoExecute"));
         assert!(!tolerates(&[equal], "k", "v", "NoSchedule"));
     }
 }

@@ -1,6 +1,6 @@
 //! NodeResourcesBalancedAllocation: favours nodes whose cpu and memory would be used evenly,
 //! `(1 − std) × 100` over the actual requests (`balanced_allocation.go`).
-use super::{Plugin, NodeInfo, PodInfo, ScorePlugin};
+use super::{NodeInfo, Plugin, PodInfo, ScorePlugin};
 
 pub struct NodeResourcesBalancedAllocation;
 

@@ -1,6 +1,6 @@
 //! NodeResourcesFit: the pod's requests must fit the node's allocatable minus what is already
 //! requested (`fitsRequest`); the score is LeastAllocated over the non-zero requests.
-use super::{Plugin, FilterPlugin, NodeInfo, PodInfo, Rejection, ScorePlugin};
+use super::{FilterPlugin, NodeInfo, Plugin, PodInfo, Rejection, ScorePlugin};
 
 pub struct NodeResourcesFit;
 

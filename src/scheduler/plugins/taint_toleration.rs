@@ -1,6 +1,6 @@
 //! TaintToleration: NoSchedule and NoExecute taints filter; PreferNoSchedule taints score
 //! (`plugins/tainttoleration/taint_toleration.go`).
-use super::{Plugin, default_normalize, FilterPlugin, NodeInfo, PodInfo, Rejection, ScorePlugin};
+use super::{default_normalize, FilterPlugin, NodeInfo, Plugin, PodInfo, Rejection, ScorePlugin};
 use crate::scheduler::tolerates;
 
 pub struct TaintToleration;
