@@ -1,0 +1,129 @@
+# kubeglass: build, serve and test.
+#
+#   make serve   install what is missing, build a release, serve it at http://127.0.0.1:8080
+#   make dist    the release site in dist/ (relative URLs: copy it to any folder of any server)
+#   make test    install test dependencies if missing, then run every test:
+#                native cargo test, wasm-bindgen-test in headless Chromium, Playwright e2e on dist/
+#
+# Every install step checks first and does nothing when the right version is already there.
+# Tools come only from package registries: cargo (crates.io), npm, and Debian's apt.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# ---- pinned versions --------------------------------------------------------------------
+TRUNK_VERSION := 0.21.14
+# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock, so read it from there.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; split($$0, v, "\""); print v[2]; exit }' Cargo.lock 2>/dev/null)
+# wasm-opt comes from the npm package binaryen (pinned in package.json / package-lock.json).
+WASM_OPT_VERSION := version_132
+WASM_TARGET := wasm32-unknown-unknown
+
+# ---- environment ------------------------------------------------------------------------
+CARGO_HOME ?= $(HOME)/.cargo
+export PATH := $(CURDIR)/node_modules/.bin:$(CARGO_HOME)/bin:$(PATH)
+# Trunk: never download a tool, never ask crates.io for a newer Trunk.
+export TRUNK_OFFLINE := true
+export TRUNK_SKIP_VERSION_CHECK := true
+# No interactive prompts anywhere (CI has no stdin).
+export DEBIAN_FRONTEND := noninteractive
+export NPM_CONFIG_FUND := false
+export NPM_CONFIG_AUDIT := false
+export NPM_CONFIG_UPDATE_NOTIFIER := false
+
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+SERVE_ADDRESS := 127.0.0.1
+SERVE_PORT := 8080
+
+.PHONY: help serve dist test tools wasm-target trunk wasm-bindgen npm-deps fetch versions \
+        test-deps chromium test-native test-wasm e2e test-e2e clean
+
+help:
+	@echo "make serve   build a release and serve it at http://$(SERVE_ADDRESS):$(SERVE_PORT)"
+	@echo "make dist    build the release site into dist/"
+	@echo "make test    run every test (native, wasm in headless Chromium, end-to-end)"
+	@echo "             (or one suite: make test-native | test-wasm | e2e)"
+
+# ---- tools ------------------------------------------------------------------------------
+tools: versions wasm-target trunk wasm-bindgen npm-deps
+
+# Trunk.toml names the wasm-bindgen version too (Trunk needs it there); it must match Cargo.lock.
+versions:
+	@test -n "$(WASM_BINDGEN_VERSION)" || { echo "error: no wasm-bindgen entry in Cargo.lock" >&2; exit 1; }
+	@grep -Eq '^wasm_bindgen = "$(subst .,\.,$(WASM_BINDGEN_VERSION))"' Trunk.toml || { \
+	  echo "error: Trunk.toml [tools] wasm_bindgen must be \"$(WASM_BINDGEN_VERSION)\" (the version in Cargo.lock)" >&2; exit 1; }
+	@grep -Eq '^wasm_opt = "$(WASM_OPT_VERSION)"' Trunk.toml || { \
+	  echo "error: Trunk.toml [tools] wasm_opt must be \"$(WASM_OPT_VERSION)\"" >&2; exit 1; }
+
+wasm-target:
+	@rustup target list --installed | grep -qx '$(WASM_TARGET)' || rustup target add $(WASM_TARGET)
+
+trunk:
+	@[ "$$(trunk --version 2>/dev/null)" = "trunk $(TRUNK_VERSION)" ] || \
+	  cargo install --locked trunk@$(TRUNK_VERSION)
+
+# Not --locked: wasm-bindgen-cli's own lockfile pins a dependency version the registry here
+# does not serve. Installs wasm-bindgen and wasm-bindgen-test-runner.
+wasm-bindgen: versions
+	@[ "$$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ] && \
+	 [ "$$(wasm-bindgen-test-runner --version 2>/dev/null)" = "wasm-bindgen-test-runner $(WASM_BINDGEN_VERSION)" ] || \
+	  cargo install --force wasm-bindgen-cli@$(WASM_BINDGEN_VERSION)
+
+# npm ci only when node_modules is missing or older than the lockfile, or wasm-opt is wrong.
+# --ignore-scripts: no install script may download anything (no browser downloads).
+npm-deps:
+	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || \
+	    ! wasm-opt --version 2>/dev/null | grep -q '($(WASM_OPT_VERSION))'; then \
+	  npm ci --ignore-scripts --no-audit --no-fund; \
+	fi
+	@wasm-opt --version | grep -q '($(WASM_OPT_VERSION))' || { echo "error: wasm-opt is not $(WASM_OPT_VERSION)" >&2; exit 1; }
+
+# Trunk runs cargo with --offline, so the crates must be in the local cache first.
+fetch:
+	@cargo fetch --quiet
+
+# ---- build and serve --------------------------------------------------------------------
+dist: tools fetch
+	trunk build --release --offline
+
+serve: tools fetch
+	trunk serve --release --offline --address $(SERVE_ADDRESS) --port $(SERVE_PORT)
+
+# ---- tests ------------------------------------------------------------------------------
+chromium:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -x $(CHROMEDRIVER) ]; then \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; \
+	fi
+
+test-deps: chromium npm-deps
+
+# --keep-going: one failing suite does not hide the others' results; make still exits non-zero.
+test: tools test-deps fetch
+	$(MAKE) --no-print-directory --keep-going test-native test-wasm e2e
+
+# The release build, then the end-to-end test against it.
+e2e: dist
+	$(MAKE) --no-print-directory test-e2e
+
+test-native:
+	cargo test
+
+# wasm-bindgen-test in headless Chromium; webdriver.json adds the browser flags.
+test-wasm: wasm-target wasm-bindgen chromium
+	CHROMEDRIVER=$(CHROMEDRIVER) \
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	WASM_BINDGEN_TEST_TIMEOUT=$${WASM_BINDGEN_TEST_TIMEOUT:-120} \
+	  cargo test --target $(WASM_TARGET) --test web
+
+# Playwright (playwright-core + Debian's Chromium) against dist/, served from a nested path.
+test-e2e: npm-deps chromium
+	@test -f dist/index.html || { echo "error: no dist/index.html: run make dist first" >&2; exit 1; }
+	node tests/e2e/run.mjs
+
+clean:
+	rm -rf dist test-results
+	cargo clean
