@@ -167,7 +167,7 @@ impl Cluster {
     /// Starts a kubelet on a new machine; it registers its Node at once.
     pub fn add_node(&mut self, request: NodeRequest) -> Result<(), String> {
         if self.kubelets.contains_key(&request.name) || self.api.peek(&Key::new("Node", "", &request.name)).is_some() {
-            return Err(format!("node {:?} already exists", request.name));
+            return Err(crate::apiserver::ApiError::already_exists(crate::api::info("Node"), &request.name).render(None));
         }
         let used: std::collections::BTreeSet<u32> = self.kubelets.values().map(|k| k.index()).collect();
         let index = (0..).find(|i| !used.contains(i)).unwrap_or(0);
@@ -181,7 +181,7 @@ impl Cluster {
             taints: request.taints,
         });
         let component = Component::Kubelet(request.name.clone());
-        self.request(component, |client| kubelet.register(client));
+        self.request(component, |client| kubelet.register(client)).map_err(|e| e.render(None))?;
         self.kubelets.insert(request.name, kubelet);
         Ok(())
     }

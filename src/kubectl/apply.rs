@@ -52,6 +52,14 @@ pub fn apply(cluster: &mut Cluster, args: &Args, input: &Input, mode: Mode) -> R
 /// Applies one document: created if new, configured if changed, unchanged otherwise.
 fn apply_one(cluster: &mut Cluster, args: &Args, mut doc: Document, source: &str, mode: Mode) -> Result<String, String> {
     let kind = doc.kind;
+    let during = if cluster.api().peek(&Key::new(kind.kind, doc.namespace.as_deref().unwrap_or(args.namespace()), &doc.name)).is_some() {
+        "applying patch"
+    } else {
+        "creating"
+    };
+    // The API server decodes before anything else: a value of the wrong type stops here,
+    // before kubectl's own edits of the document below.
+    manifest::decode(&doc).map_err(|e| ApiError::bad_request(e).render(Some((during, source))))?;
     if kind.namespaced {
         let flag_ns = args.namespace.as_deref();
         match (&doc.namespace, flag_ns) {
@@ -77,7 +85,6 @@ fn apply_one(cluster: &mut Cluster, args: &Args, mut doc: Document, source: &str
     }
     let key = Key::new(kind.kind, doc.namespace.as_deref().unwrap_or(""), &doc.name);
     let live = cluster.api().peek(&key).filter(|_| !doc.name.is_empty());
-    let during = if live.is_some() { "applying patch" } else { "creating" };
     let server_error = |e: ApiError| e.render(Some((during, source)));
     match (mode, live) {
         (Mode::Create, Some(_)) | (Mode::Apply, None) | (Mode::Create, None) => {

@@ -89,7 +89,7 @@ fn node_add(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
     for taint in args.values("taint") {
         request.taints.push(parse_taint(taint)?);
     }
-    cluster.add_node(request).map_err(|e| format!("error: {e}"))?;
+    cluster.add_node(request)?;
     Ok(format!("node/{name} added"))
 }
 

@@ -108,7 +108,7 @@ impl Kubelet {
     }
 
     /// Registers this machine as a Node through the API server, as the kubelet does at start.
-    pub fn register(&self, client: &mut Client) {
+    pub fn register(&self, client: &mut Client) -> Result<(), crate::apiserver::ApiError> {
         let c = &self.config;
         let mut labels = BTreeMap::from([
             ("beta.kubernetes.io/arch".to_string(), "amd64".to_string()),
@@ -171,10 +171,7 @@ impl Kubelet {
                 ..Default::default()
             }),
         };
-        if let Err(e) = client.create(Object::Node(node)) {
-            // Registration only fails if the name is taken; `sim node add` checks that first.
-            debug_assert!(false, "node registration failed: {e:?}");
-        }
+        client.create(Object::Node(node)).map(|_| ())
     }
 
     /// The kubelet watches only the pods bound to its node (fieldSelector spec.nodeName).
@@ -259,12 +256,12 @@ impl Kubelet {
                 status.container_statuses = Some(statuses);
             }
         });
-        Some(self.start_pull(key, client))
+        self.start_pull(key, client)
     }
 
     /// Pulls every image the pod needs that the node lacks (or whose policy says Always).
-    fn start_pull(&mut self, key: &Key, client: &mut Client) -> (u64, Timer) {
-        let runtime = &self.pods[key];
+    fn start_pull(&mut self, key: &Key, client: &mut Client) -> Option<(u64, Timer)> {
+        let runtime = self.pods.get(key)?;
         let object = runtime.object.clone();
         let uid = runtime.uid.clone();
         let containers = match &*object {
@@ -284,11 +281,11 @@ impl Kubelet {
                 // An image already on the node only has its manifest checked.
                 Pull::Pulled { millis: m, .. } => millis += if present { 400 } else { m },
                 Pull::Failed { millis: m, message } => {
-                    return (millis + m, Timer { pod: key.clone(), uid, step: Step::PullFailed { image, message } });
+                    return Some((millis + m, Timer { pod: key.clone(), uid, step: Step::PullFailed { image, message } }));
                 }
             }
         }
-        (millis + START_MS, Timer { pod: key.clone(), uid, step: Step::Pulled { millis } })
+        Some((millis + START_MS, Timer { pod: key.clone(), uid, step: Step::Pulled { millis } }))
     }
 
     /// A timer came due: continue the pod's lifecycle if the pod is still the same one.
@@ -398,7 +395,7 @@ impl Kubelet {
                 });
                 vec![(delay, Timer { pod: key, uid: timer.uid, step: Step::RetryPull })]
             }
-            Step::RetryPull => vec![self.start_pull(&key, client)],
+            Step::RetryPull => self.start_pull(&key, client).into_iter().collect(),
         }
     }
 }

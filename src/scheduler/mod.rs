@@ -23,8 +23,8 @@ pub struct Resources {
 
 impl Resources {
     fn add(&mut self, other: &Resources, sign: i64) {
-        self.milli_cpu += sign * other.milli_cpu;
-        self.memory += sign * other.memory;
+        self.milli_cpu = self.milli_cpu.saturating_add(sign.saturating_mul(other.milli_cpu));
+        self.memory = self.memory.saturating_add(sign.saturating_mul(other.memory));
     }
 }
 
@@ -53,10 +53,10 @@ pub fn pod_requests(spec: &PodSpec) -> (Resources, Resources) {
         let requests = c.resources.as_ref().and_then(|r| r.requests.as_ref());
         let cpu = quantity(requests, "cpu", 1);
         let memory = quantity(requests, "memory", 1000);
-        actual.milli_cpu += cpu.unwrap_or(0);
-        actual.memory += memory.unwrap_or(0);
-        non_zero.milli_cpu += cpu.unwrap_or(DEFAULT_MILLI_CPU_REQUEST);
-        non_zero.memory += memory.unwrap_or(DEFAULT_MEMORY_REQUEST);
+        actual.milli_cpu = actual.milli_cpu.saturating_add(cpu.unwrap_or(0));
+        actual.memory = actual.memory.saturating_add(memory.unwrap_or(0));
+        non_zero.milli_cpu = non_zero.milli_cpu.saturating_add(cpu.unwrap_or(DEFAULT_MILLI_CPU_REQUEST));
+        non_zero.memory = non_zero.memory.saturating_add(memory.unwrap_or(DEFAULT_MEMORY_REQUEST));
     }
     for c in spec.init_containers.iter().flatten() {
         let requests = c.resources.as_ref().and_then(|r| r.requests.as_ref());

@@ -19,9 +19,10 @@ impl ScorePlugin for NodeResourcesBalancedAllocation {
         if pod.requests.milli_cpu == 0 && pod.requests.memory == 0 {
             return 0;
         }
-        let fraction = |requested: i64, allocatable: i64| (requested as f64 / allocatable as f64).min(1.0);
-        let cpu = fraction(node.requested.milli_cpu + pod.requests.milli_cpu, node.allocatable.milli_cpu);
-        let memory = fraction(node.requested.memory + pod.requests.memory, node.allocatable.memory);
+        let fraction =
+            |requested: i64, allocatable: i64| if allocatable <= 0 { 0.0 } else { (requested as f64 / allocatable as f64).min(1.0) };
+        let cpu = fraction(node.requested.milli_cpu.saturating_add(pod.requests.milli_cpu), node.allocatable.milli_cpu);
+        let memory = fraction(node.requested.memory.saturating_add(pod.requests.memory), node.allocatable.memory);
         let std = (cpu - memory).abs() / 2.0;
         ((1.0 - std) * 100.0) as i64
     }

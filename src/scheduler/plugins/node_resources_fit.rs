@@ -16,7 +16,7 @@ impl FilterPlugin for NodeResourcesFit {
         if node.pod_count + 1 > node.allocatable.pods {
             reasons.push("Too many pods".to_string());
         }
-        let free = |alloc: i64, used: i64| alloc - used;
+        let free = |alloc: i64, used: i64| alloc.saturating_sub(used);
         if pod.requests.milli_cpu > 0 && pod.requests.milli_cpu > free(node.allocatable.milli_cpu, node.requested.milli_cpu) {
             reasons.push("Insufficient cpu".to_string());
         }
@@ -36,7 +36,8 @@ fn least_requested(requested: i64, capacity: i64) -> i64 {
     if capacity <= 0 || requested > capacity {
         return 0;
     }
-    (capacity - requested) * 100 / capacity
+    // i128: capacities as large as a quantity can say must not overflow.
+    ((i128::from(capacity) - i128::from(requested)) * 100 / i128::from(capacity)) as i64
 }
 
 impl ScorePlugin for NodeResourcesFit {
@@ -45,8 +46,8 @@ impl ScorePlugin for NodeResourcesFit {
     }
     /// LeastAllocated with cpu and memory weighted 1 each.
     fn score(&self, pod: &PodInfo, node: &NodeInfo) -> i64 {
-        let cpu = least_requested(node.non_zero_requested.milli_cpu + pod.non_zero.milli_cpu, node.allocatable.milli_cpu);
-        let memory = least_requested(node.non_zero_requested.memory + pod.non_zero.memory, node.allocatable.memory);
+        let cpu = least_requested(node.non_zero_requested.milli_cpu.saturating_add(pod.non_zero.milli_cpu), node.allocatable.milli_cpu);
+        let memory = least_requested(node.non_zero_requested.memory.saturating_add(pod.non_zero.memory), node.allocatable.memory);
         (cpu + memory) / 2
     }
 }
