@@ -81,7 +81,40 @@ pub fn dns1123_subdomain(value: &str) -> Vec<String> {
     errs
 }
 
+const QUALIFIED_NAME: &str = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
+
+fn is_qualified_part(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+}
+
+/// Label keys and values, as `ValidateLabels` words its errors (`IsQualifiedName`, `IsValidLabelValue`).
+fn validate_labels(labels: &std::collections::BTreeMap<String, String>, path: &str, errs: &mut Vec<FieldError>) {
+    for (key, value) in labels {
+        let (prefix, name) = match key.split_once('/') {
+            Some((p, n)) => (Some(p), n),
+            None => (None, key.as_str()),
+        };
+        if !is_qualified_part(name) {
+            errs.push(FieldError::invalid(path, format!("{key:?}"), &format!("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '{QUALIFIED_NAME}')")));
+        }
+        if let Some(e) = prefix.and_then(|p| dns1123_subdomain(p).into_iter().next()) {
+            errs.push(FieldError::invalid(path, format!("{key:?}"), &format!("prefix part {e}")));
+        }
+        if !value.is_empty() && !is_qualified_part(value) {
+            errs.push(FieldError::invalid(path, format!("{value:?}"), &format!("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '({QUALIFIED_NAME})?')")));
+        }
+    }
+}
+
 fn validate_meta(meta: &ObjectMeta, namespaced: bool, name_rule: fn(&str) -> Vec<String>, errs: &mut Vec<FieldError>) {
+    if let Some(labels) = &meta.labels {
+        validate_labels(labels, "metadata.labels", errs);
+    }
     match (&meta.name, &meta.generate_name) {
         (Some(name), _) if !name.is_empty() => {
             for e in name_rule(name) {
@@ -148,6 +181,9 @@ fn validate_workload(
     let empty =
         selector.match_labels.as_ref().is_none_or(|m| m.is_empty()) && selector.match_expressions.as_ref().is_none_or(|m| m.is_empty());
     let labels = template.metadata.as_ref().and_then(|m| m.labels.as_ref());
+    if let Some(labels) = labels {
+        validate_labels(labels, "spec.template.metadata.labels", errs);
+    }
     if empty {
         // A missing selector decodes to an empty one: apps/v1 requires it.
         errs.push(FieldError::required("spec.selector", ""));
@@ -263,6 +299,11 @@ mod tests {
         assert!(dns1123_subdomain("web-1.example").is_empty());
         assert!(dns1123_subdomain("Web")[0].starts_with("a lowercase RFC 1123 subdomain must consist of"));
         assert_eq!(dns1123_label(&"a".repeat(64))[0], "must be no more than 63 characters");
+        let mut errs = Vec::new();
+        let labels = [("app.kubernetes.io/name", "web"), ("tier", ""), ("bad key", "x"), ("ok", "-bad-")];
+        validate_labels(&labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), "metadata.labels", &mut errs);
+        let values: Vec<_> = errs.iter().map(|e| e.value.clone().unwrap_or_default()).collect();
+        assert_eq!(values, ["\"bad key\"", "\"-bad-\""]);
     }
 
     #[test]
