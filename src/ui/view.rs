@@ -32,9 +32,7 @@ impl PodLook {
             "Running" => PodLook::Running,
             "Terminating" => PodLook::Terminating,
             "Completed" | "Succeeded" => PodLook::Completed,
-            s if s.starts_with("Init:") && !s.contains("Error") && !s.contains("BackOff") => {
-                PodLook::Creating
-            }
+            s if s.starts_with("Init:") && !s.contains("Error") && !s.contains("BackOff") => PodLook::Creating,
             s if s.contains("Err")
                 || s.contains("BackOff")
                 || s.contains("OOMKilled")
@@ -79,11 +77,31 @@ impl PodLook {
 /// trouble. Neighbouring entries are far apart, so a handful of owners rarely look alike.
 const OWNER_HUES: [u16; 10] = [212, 152, 32, 276, 188, 96, 330, 250, 52, 170];
 
-/// A stable hue for an owner such as `Deployment/web`: the same name gets the same colour on
+/// The characters Kubernetes uses for generated hashes (`rand.SafeEncodeString`): no vowels,
+/// no look-alikes.
+const SAFE_ALPHABET: &str = "bcdfghjklmnpqrstvwxz2456789";
+
+/// The workload an owner belongs to, for colouring and naming: `Deployment/web` is `web`, and so
+/// is `ReplicaSet/web-5d79898bc7` (a Deployment's ReplicaSet, named with its pod-template-hash),
+/// so a pod keeps its colour while its Deployment is being deleted and the ReplicaSet is on top.
+pub fn owner_family(owner: &str) -> &str {
+    let (kind, name) = owner.split_once('/').unwrap_or(("", owner));
+    if kind == "ReplicaSet" {
+        if let Some((base, hash)) = name.rsplit_once('-') {
+            let hashlike = (6..=10).contains(&hash.len()) && hash.chars().all(|c| SAFE_ALPHABET.contains(c));
+            if hashlike && !base.is_empty() {
+                return base;
+            }
+        }
+    }
+    name
+}
+
+/// A stable hue for an owner such as `Deployment/web`: the same workload gets the same colour on
 /// every load and every machine (FNV-1a, not the std hasher, whose seed may change).
 pub fn owner_hue(owner: &str) -> u16 {
     let mut hash: u32 = 0x811c_9dc5;
-    for byte in owner.bytes() {
+    for byte in owner_family(owner).bytes() {
         hash ^= u32::from(byte);
         hash = hash.wrapping_mul(0x0100_0193);
     }
@@ -93,7 +111,7 @@ pub fn owner_hue(owner: &str) -> u16 {
 /// The name on a chip: a pod `web-7d4b9c8f5-x2kq9` owned by `Deployment/web` shows as
 /// `web-x2kq9` (owner name and the pod's own suffix); other long names are shortened.
 pub fn short_pod_name(name: &str, owner: Option<&str>) -> String {
-    if let Some(owner_name) = owner.and_then(|o| o.split_once('/')).map(|(_, n)| n) {
+    if let Some(owner_name) = owner.map(owner_family) {
         if let Some(rest) = name.strip_prefix(owner_name).and_then(|r| r.strip_prefix('-')) {
             let suffix = rest.rsplit('-').next().unwrap_or(rest);
             return format!("{}-{}", ellipsize(owner_name, 10), suffix);
