@@ -18,9 +18,7 @@ fn show_fatal_error(message: &str) {
         "<div class=\"fatal\" role=\"alert\"><strong>kubeglass stopped after an internal error.</strong> \
          Reload the page to start a new cluster. Details (also in the browser console):<pre>{escaped}</pre></div>"
     );
-    let body = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.query_selector("body").ok().flatten());
+    let body = web_sys::window().and_then(|w| w.document()).and_then(|d| d.query_selector("body").ok().flatten());
     if let Some(body) = body {
         let _ = body.insert_adjacent_html("afterbegin", &html);
     }

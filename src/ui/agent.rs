@@ -24,12 +24,7 @@ pub struct AgentProps {
 
 #[function_component(Agent)]
 pub fn agent(props: &AgentProps) -> Html {
-    let class = classes!(
-        "agent",
-        props.compact.then_some("agent--pill"),
-        props.class.clone(),
-        props.active.then_some("is-active")
-    );
+    let class = classes!("agent", props.compact.then_some("agent--pill"), props.class.clone(), props.active.then_some("is-active"));
     if props.compact {
         return html! {
             <span class={class} data-component={props.key_name.clone()} title={props.note.clone()}>

@@ -203,8 +203,7 @@ impl Reducible for UiState {
             }
             Action::Apply(manifest) => {
                 let command = "kubectl apply -f -".to_string();
-                let output =
-                    kubectl::execute(&mut state.cluster.borrow_mut(), &command, Some(&manifest));
+                let output = kubectl::execute(&mut state.cluster.borrow_mut(), &command, Some(&manifest));
                 let lines = manifest.lines().count();
                 let note = format!("stdin: the manifest editor, {lines} lines");
                 let entry = state.push_console(command, Some(note), output);
