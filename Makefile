@@ -40,13 +40,14 @@ SERVE_ADDRESS := 127.0.0.1
 SERVE_PORT := 8080
 
 .PHONY: help serve dist test tools wasm-target trunk wasm-bindgen npm-deps fetch versions \
-        test-deps chromium test-native test-wasm e2e test-e2e clean
+        test-deps chromium test-native test-wasm e2e test-e2e size clean
 
 help:
 	@echo "make serve   build a release and serve it at http://$(SERVE_ADDRESS):$(SERVE_PORT)"
 	@echo "make dist    build the release site into dist/"
 	@echo "make test    run every test (native, wasm in headless Chromium, end-to-end)"
 	@echo "             (or one suite: make test-native | test-wasm | e2e)"
+	@echo "make size    gzip -9 size of each file in dist/"
 
 # ---- tools ------------------------------------------------------------------------------
 tools: versions wasm-target trunk wasm-bindgen npm-deps
@@ -123,6 +124,14 @@ test-wasm: wasm-target wasm-bindgen chromium
 test-e2e: npm-deps chromium
 	@test -f dist/index.html || { echo "error: no dist/index.html: run make dist first" >&2; exit 1; }
 	node tests/e2e/run.mjs
+
+# What a first visit downloads: each file of dist/ raw and after gzip -9 (make dist first).
+size:
+	@test -f dist/index.html || { echo "error: no dist/index.html: run make dist first" >&2; exit 1; }
+	@cd dist && total=0 && raw=0 && for f in $$(find . -type f | sort); do \
+	  r=$$(wc -c < "$$f"); z=$$(gzip -9c "$$f" | wc -c); raw=$$((raw + r)); total=$$((total + z)); \
+	  printf '%10d %10d  %s\n' "$$r" "$$z" "$${f#./}"; done && \
+	  printf '%10d %10d  total (bytes raw, bytes gzip -9)\n' "$$raw" "$$total"
 
 clean:
 	rm -rf dist test-results
