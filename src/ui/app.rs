@@ -10,6 +10,7 @@ use yew::prelude::*;
 use crate::ui::console::Console;
 use crate::ui::diagram::Diagram;
 use crate::ui::editor::ManifestEditor;
+use crate::ui::fatal;
 use crate::ui::header::Header;
 use crate::ui::state::{Action, UiState};
 
@@ -33,6 +34,9 @@ pub fn app() -> Html {
                 let last = Rc::new(Cell::new(js_sys::Date::now()));
                 let carry = Cell::new(0.0_f64);
                 Interval::new(TICK_MS, move || {
+                    if fatal::stopped() {
+                        return;
+                    }
                     let now = js_sys::Date::now();
                     let wall = (now - last.replace(now)).clamp(0.0, MAX_STEP_MS);
                     let virtual_ms = wall * f64::from(speed_pct) / 100.0 + carry.get();

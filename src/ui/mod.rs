@@ -14,6 +14,7 @@ mod console;
 mod control_plane;
 mod diagram;
 mod editor;
+mod fatal;
 mod header;
 mod legend;
 mod message_strip;
@@ -23,3 +24,4 @@ pub mod state;
 pub mod view;
 
 pub use app::App;
+pub use fatal::install_panic_hook;
