@@ -166,6 +166,18 @@ pub fn controller_of(meta: &ObjectMeta) -> Option<&OwnerReference> {
     meta.owner_references.as_ref()?.iter().find(|r| r.controller == Some(true))
 }
 
+/// The key of an object's controller, if that controller is of `kind` (e.g. the ReplicaSet
+/// that owns a pod): what a controller enqueues when a dependent changes.
+pub fn controller_key(meta: &ObjectMeta, kind: &'static str) -> Option<Key> {
+    let owner = controller_of(meta).filter(|o| o.kind == kind)?;
+    Some(Key::new(kind, meta.namespace.as_deref().unwrap_or(""), &owner.name))
+}
+
+/// Whether `owner` is the controller of the object with metadata `meta` (matched by uid).
+pub fn is_controlled_by(meta: &ObjectMeta, owner: &ObjectMeta) -> bool {
+    controller_of(meta).is_some_and(|o| Some(&o.uid) == owner.uid.as_ref())
+}
+
 /// The owner reference a controller puts on what it creates.
 pub fn controller_ref(kind: &KindInfo, meta: &ObjectMeta) -> OwnerReference {
     OwnerReference {

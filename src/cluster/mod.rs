@@ -12,13 +12,15 @@ use std::collections::{BTreeMap, BinaryHeap};
 
 use k8s_openapi::api::core::v1::{Namespace, Taint};
 
+pub use crate::kubelet::NodeConfig;
+
 pub use crate::apiserver::{Component, Message};
 pub use snapshot::{NodeView, PodView, Snapshot};
 
 use crate::api::{Key, Object, ObjectMeta};
 use crate::apiserver::{ApiServer, Client, WatchEvent};
 use crate::controllers::ControllerManager;
-use crate::kubelet::{Kubelet, NodeConfig, Timer};
+use crate::kubelet::{Kubelet, Timer};
 use crate::rng::Rng;
 use crate::scheduler::Scheduler;
 
@@ -35,31 +37,6 @@ pub struct ClusterConfig {
 impl Default for ClusterConfig {
     fn default() -> Self {
         ClusterConfig { seed: 0, workers: 3 }
-    }
-}
-
-/// A machine `sim node add` asks for.
-#[derive(Clone, Debug)]
-pub struct NodeRequest {
-    pub name: String,
-    pub cpu: String,
-    pub memory: String,
-    pub pods: u32,
-    pub labels: BTreeMap<String, String>,
-    pub taints: Vec<Taint>,
-}
-
-impl NodeRequest {
-    /// A default worker: 4 CPUs, 8Gi of memory, 110 pods (the kubelet's default maxPods).
-    pub fn worker(name: &str) -> NodeRequest {
-        NodeRequest {
-            name: name.to_string(),
-            cpu: "4".into(),
-            memory: "8Gi".into(),
-            pods: 110,
-            labels: BTreeMap::new(),
-            taints: Vec::new(),
-        }
     }
 }
 
@@ -126,7 +103,7 @@ impl Cluster {
             let mut client = Client::new(&mut cluster.api, &mut cluster.rng, Component::ApiServer);
             let _ = client.create(Object::Namespace(ns));
         }
-        let mut control_plane = NodeRequest::worker("control-plane");
+        let mut control_plane = NodeConfig::worker("control-plane");
         control_plane.labels.insert("node-role.kubernetes.io/control-plane".into(), String::new());
         control_plane.taints.push(Taint {
             key: "node-role.kubernetes.io/control-plane".into(),
@@ -136,7 +113,7 @@ impl Cluster {
         });
         let _ = cluster.add_node(control_plane);
         for i in 1..=config.workers {
-            let _ = cluster.add_node(NodeRequest::worker(&format!("worker-{i}")));
+            let _ = cluster.add_node(NodeConfig::worker(&format!("worker-{i}")));
         }
         cluster
     }
@@ -164,25 +141,18 @@ impl Cluster {
         result
     }
 
-    /// Starts a kubelet on a new machine; it registers its Node at once.
-    pub fn add_node(&mut self, request: NodeRequest) -> Result<(), String> {
+    /// Starts a kubelet on a new machine; it registers its Node at once. The machine gets the
+    /// lowest free index (its podCIDR and address follow from it).
+    pub fn add_node(&mut self, mut request: NodeConfig) -> Result<(), String> {
         if self.kubelets.contains_key(&request.name) || self.api.peek(&Key::new("Node", "", &request.name)).is_some() {
             return Err(crate::apiserver::ApiError::already_exists(crate::api::info("Node"), &request.name).render(None));
         }
         let used: std::collections::BTreeSet<u32> = self.kubelets.values().map(|k| k.index()).collect();
-        let index = (0..).find(|i| !used.contains(i)).unwrap_or(0);
-        let kubelet = Kubelet::new(NodeConfig {
-            name: request.name.clone(),
-            index,
-            cpu: request.cpu,
-            memory: request.memory,
-            pods: request.pods,
-            labels: request.labels,
-            taints: request.taints,
-        });
-        let component = Component::Kubelet(request.name.clone());
-        self.request(component, |client| kubelet.register(client)).map_err(|e| e.render(None))?;
-        self.kubelets.insert(request.name, kubelet);
+        request.index = (0..).find(|i| !used.contains(i)).unwrap_or(0);
+        let name = request.name.clone();
+        let kubelet = Kubelet::new(request);
+        self.request(Component::Kubelet(name.clone()), |client| kubelet.register(client)).map_err(|e| e.render(None))?;
+        self.kubelets.insert(name, kubelet);
         Ok(())
     }
 

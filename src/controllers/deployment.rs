@@ -7,7 +7,7 @@ use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, DeploymentStat
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::api::{controller_of, controller_ref, Key, Object, ObjectMeta, ObjectRef};
+use crate::api::{controller_key, controller_ref, Key, Object, ObjectMeta, ObjectRef};
 use crate::apiserver::{timestamp, Client, WatchEvent};
 
 use super::{Store, WorkQueue};
@@ -92,8 +92,8 @@ impl DeploymentController {
             }
             Object::ReplicaSet(rs) => {
                 self.replicasets.apply(event);
-                if let Some(owner) = controller_of(&rs.metadata).filter(|o| o.kind == "Deployment") {
-                    self.queue.add(Key::new("Deployment", rs.metadata.namespace.as_deref().unwrap_or(""), &owner.name));
+                if let Some(owner) = controller_key(&rs.metadata, "Deployment") {
+                    self.queue.add(owner);
                 }
             }
             _ => {}
@@ -117,11 +117,9 @@ impl DeploymentController {
         if d.metadata.deletion_timestamp.is_some() {
             return;
         }
-        let uid = d.metadata.uid.as_deref();
         let mut owned: Vec<ReplicaSet> = self
             .replicasets
-            .values()
-            .filter(|rs| controller_of(rs.metadata()).is_some_and(|o| Some(o.uid.as_str()) == uid))
+            .owned_by(&d.metadata)
             .filter_map(|rs| if let Object::ReplicaSet(rs) = &**rs { Some(rs.clone()) } else { None })
             .collect();
         owned.sort_by_key(revision_of);
@@ -280,14 +278,10 @@ impl DeploymentController {
 
     fn sync_status(&self, d_obj: &ObjectRef, new_key: &Key, client: &mut Client) {
         let Object::Deployment(d) = &**d_obj else { return };
-        let uid = d.metadata.uid.as_deref();
         let mut status = DeploymentStatus { observed_generation: d.metadata.generation, ..Default::default() };
         let (mut replicas, mut ready, mut available, mut updated) = (0, 0, 0, 0);
-        for rs in self.replicasets.values() {
+        for rs in self.replicasets.owned_by(&d.metadata) {
             let Object::ReplicaSet(rs) = &**rs else { continue };
-            if controller_of(&rs.metadata).is_none_or(|o| Some(o.uid.as_str()) != uid) {
-                continue;
-            }
             let s = rs.status.clone().unwrap_or_default();
             replicas += s.replicas;
             ready += s.ready_replicas.unwrap_or(0);

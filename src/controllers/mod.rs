@@ -6,7 +6,7 @@ mod replicaset;
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
-use crate::api::{Key, ObjectRef};
+use crate::api::{is_controlled_by, Key, ObjectMeta, ObjectRef};
 use crate::apiserver::{Client, WatchEvent, WatchEventType};
 
 pub use deployment::{pod_template_hash, DeploymentController};
@@ -31,6 +31,10 @@ impl Store {
     }
     pub fn values(&self) -> impl Iterator<Item = &ObjectRef> {
         self.0.values()
+    }
+    /// The cached objects whose controller is `owner`.
+    pub fn owned_by<'a>(&'a self, owner: &'a ObjectMeta) -> impl Iterator<Item = &'a ObjectRef> + 'a {
+        self.0.values().filter(move |o| is_controlled_by(o.metadata(), owner))
     }
 }
 

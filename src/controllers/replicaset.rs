@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use k8s_openapi::api::apps::v1::ReplicaSetStatus;
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::api::{controller_of, controller_ref, Key, Object, ObjectMeta, ObjectRef};
+use crate::api::{controller_key, controller_ref, Key, Object, ObjectMeta, ObjectRef};
 use crate::apiserver::{virtual_ms, Client, WatchEvent, WatchEventType};
 
 use super::{Store, WorkQueue};
@@ -49,8 +49,7 @@ impl ReplicaSetController {
             Object::Pod(pod) => {
                 let seen_before = self.pods.get(&Key::of(&event.object)).is_some_and(|p| p.metadata().deletion_timestamp.is_some());
                 self.pods.apply(event);
-                let Some(owner) = controller_of(&pod.metadata).filter(|o| o.kind == "ReplicaSet") else { return };
-                let rs = Key::new("ReplicaSet", pod.metadata.namespace.as_deref().unwrap_or(""), &owner.name);
+                let Some(rs) = controller_key(&pod.metadata, "ReplicaSet") else { return };
                 if let Some((adds, dels)) = self.expectations.get_mut(&rs) {
                     match event.event_type {
                         WatchEventType::Added => *adds -= 1,
@@ -75,11 +74,6 @@ impl ReplicaSetController {
         }
     }
 
-    fn owned_pods(&self, rs: &ObjectRef) -> Vec<ObjectRef> {
-        let uid = rs.metadata().uid.as_deref();
-        self.pods.values().filter(|p| controller_of(p.metadata()).is_some_and(|o| Some(o.uid.as_str()) == uid)).cloned().collect()
-    }
-
     fn sync(&mut self, key: &Key, client: &mut Client) {
         let Some(rs_obj) = self.replicasets.get(key).cloned() else {
             self.expectations.remove(key);
@@ -87,7 +81,7 @@ impl ReplicaSetController {
         };
         let Object::ReplicaSet(rs) = &*rs_obj else { return };
         let Some(spec) = rs.spec.as_ref() else { return };
-        let pods = self.owned_pods(&rs_obj);
+        let pods: Vec<ObjectRef> = self.pods.owned_by(&rs.metadata).cloned().collect();
         let active: Vec<&Pod> =
             pods.iter().filter_map(|p| if let Object::Pod(p) = &**p { Some(p) } else { None }).filter(|p| is_active(p)).collect();
         let satisfied = self.expectations.get(key).is_none_or(|(a, d)| *a <= 0 && *d <= 0);

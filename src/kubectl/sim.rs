@@ -4,7 +4,7 @@ use k8s_openapi::api::core::v1::Taint;
 
 use super::{parse_args, Args};
 use crate::api::quantity::parse_milli;
-use crate::cluster::NodeRequest;
+use crate::cluster::NodeConfig;
 use crate::Cluster;
 
 pub fn run(cluster: &mut Cluster, words: &[String]) -> Result<String, String> {
@@ -69,7 +69,7 @@ fn node_add(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
     if let Some(e) = crate::api::validation::dns1123_subdomain(name).first() {
         return Err(format!("The Node {name:?} is invalid: metadata.name: Invalid value: {name:?}: {e}"));
     }
-    let mut request = NodeRequest::worker(name);
+    let mut request = NodeConfig::worker(name);
     if let Some(cpu) = args.value("cpu") {
         check_quantity("cpu", cpu)?;
         request.cpu = cpu.to_string();

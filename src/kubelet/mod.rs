@@ -23,13 +23,29 @@ pub const KUBELET_VERSION: &str = "v1.34.0";
 #[derive(Clone, Debug)]
 pub struct NodeConfig {
     pub name: String,
-    /// Which /24 of 10.244.0.0/16 the node's pods get, and which address the node has.
+    /// Which /24 of 10.244.0.0/16 the node's pods get, and which address the node has
+    /// (the cluster assigns it).
     pub index: u32,
     pub cpu: String,
     pub memory: String,
     pub pods: u32,
     pub labels: BTreeMap<String, String>,
     pub taints: Vec<Taint>,
+}
+
+impl NodeConfig {
+    /// A default worker: 4 CPUs, 8Gi of memory, 110 pods (the kubelet's default maxPods).
+    pub fn worker(name: &str) -> NodeConfig {
+        NodeConfig {
+            name: name.to_string(),
+            index: 0,
+            cpu: "4".into(),
+            memory: "8Gi".into(),
+            pods: 110,
+            labels: BTreeMap::new(),
+            taints: Vec::new(),
+        }
+    }
 }
 
 /// A timer the kubelet asked for; the cluster hands it back when it is due.
