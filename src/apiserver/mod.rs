@@ -93,6 +93,11 @@ impl ApiServer {
         self.now_ms = now_ms;
     }
 
+    /// etcd's current revision: it moves exactly when the cluster's state changes.
+    pub fn revision(&self) -> i64 {
+        self.etcd.revision()
+    }
+
     /// The audit log: every request and watch delivery, oldest first.
     pub fn messages(&self) -> &[Message] {
         &self.audit

@@ -128,6 +128,12 @@ impl Cluster {
         &self.api
     }
 
+    /// The revision of the cluster's state (etcd's): a snapshot taken at the same revision is
+    /// the same snapshot, so a viewer can skip taking it.
+    pub fn revision(&self) -> i64 {
+        self.api.revision()
+    }
+
     /// Every message recorded so far, oldest first; `Message::seq` is its index.
     pub fn messages(&self) -> &[Message] {
         self.api.messages()

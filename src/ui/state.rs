@@ -85,6 +85,8 @@ pub struct UiState {
     /// The latest result of applying the editor's manifest.
     pub last_apply: Option<Rc<ConsoleEntry>>,
     messages_seen: usize,
+    /// The cluster revision `snapshot` was taken at.
+    revision: i64,
     next_id: u64,
 }
 
@@ -119,6 +121,7 @@ impl UiState {
             history: Rc::new(Vec::new()),
             last_apply: None,
             messages_seen: 0,
+            revision: -1,
             next_id: 0,
         };
         state.refresh();
@@ -130,10 +133,14 @@ impl UiState {
         let cluster = self.cluster.borrow();
         self.now_ms = cluster.now_ms();
 
-        let mut snapshot = cluster.snapshot();
-        snapshot.time_ms = 0; // the clock is shown on its own; see `now_ms`
-        if *self.snapshot != snapshot {
-            self.snapshot = Rc::new(snapshot);
+        // Only a write changes what a snapshot shows, so an idle cluster costs no snapshots.
+        if cluster.revision() != self.revision {
+            self.revision = cluster.revision();
+            let mut snapshot = cluster.snapshot();
+            snapshot.time_ms = 0; // the clock is shown on its own; see `now_ms`
+            if *self.snapshot != snapshot {
+                self.snapshot = Rc::new(snapshot);
+            }
         }
 
         let messages = cluster.messages();
