@@ -39,15 +39,16 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SERVE_ADDRESS := 127.0.0.1
 SERVE_PORT := 8080
 
-.PHONY: help serve dist test tools wasm-target trunk wasm-bindgen npm-deps fetch versions \
+.PHONY: help serve serve-dev dist test tools wasm-target trunk wasm-bindgen npm-deps fetch versions \
         test-deps chromium test-native test-wasm e2e test-e2e size clean
 
 help:
-	@echo "make serve   build a release and serve it at http://$(SERVE_ADDRESS):$(SERVE_PORT)"
-	@echo "make dist    build the release site into dist/"
-	@echo "make test    run every test (native, wasm in headless Chromium, end-to-end)"
-	@echo "             (or one suite: make test-native | test-wasm | e2e)"
-	@echo "make size    gzip -9 size of each file in dist/"
+	@echo "make serve      build a release and serve it at http://$(SERVE_ADDRESS):$(SERVE_PORT)"
+	@echo "make serve-dev  the same without --release: quicker rebuilds while editing"
+	@echo "make dist       build the release site into dist/"
+	@echo "make test       run every test (native, wasm in headless Chromium, end-to-end)"
+	@echo "                (or one suite: make test-native | test-wasm | e2e)"
+	@echo "make size       gzip -9 size of each file in dist/"
 
 # ---- tools ------------------------------------------------------------------------------
 tools: versions wasm-target trunk wasm-bindgen npm-deps
@@ -93,6 +94,11 @@ dist: tools fetch
 
 serve: tools fetch
 	trunk serve --release --offline --address $(SERVE_ADDRESS) --port $(SERVE_PORT)
+
+# Faster rebuilds while editing: no --release, so no wasm-opt (and the debug profile if index.html
+# names its profile with data-cargo-profile-release); kept out of dist/.
+serve-dev: tools fetch
+	trunk serve --offline --dist target/dist-dev --address $(SERVE_ADDRESS) --port $(SERVE_PORT)
 
 # ---- tests ------------------------------------------------------------------------------
 chromium:
