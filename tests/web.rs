@@ -13,25 +13,8 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const DEPLOYMENT_YAML: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: nginx
-        image: nginx
-";
+/// The Deployment the editor opens with: three nginx replicas.
+const DEPLOYMENT_YAML: &str = include_str!("../examples/web-deployment.yaml");
 
 /// `web-<pod-template-hash>-<5 random chars>`, as the ReplicaSet controller names them.
 fn is_web_pod_name(name: &str) -> bool {
@@ -49,16 +32,12 @@ fn is_web_pod_name(name: &str) -> bool {
 fn deployment_of_three_runs_on_workers() {
     let mut cluster = Cluster::new(ClusterConfig::default());
     let out = kubectl::execute(&mut cluster, "kubectl apply -f -", Some(DEPLOYMENT_YAML));
-    assert!(
-        out.contains("deployment.apps/web created"),
-        "kubectl apply printed {out:?}, expected `deployment.apps/web created`"
-    );
+    assert!(out.contains("deployment.apps/web created"), "kubectl apply printed {out:?}, expected `deployment.apps/web created`");
 
     cluster.advance(60_000);
 
     let snapshot = cluster.snapshot();
-    let workers: Vec<&str> =
-        snapshot.nodes.iter().filter(|n| !n.control_plane).map(|n| n.name.as_str()).collect();
+    let workers: Vec<&str> = snapshot.nodes.iter().filter(|n| !n.control_plane).map(|n| n.name.as_str()).collect();
     assert!(!workers.is_empty(), "the default cluster has no worker nodes: {snapshot:?}");
 
     let web: Vec<&PodView> = snapshot

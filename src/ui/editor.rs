@@ -10,33 +10,7 @@ use crate::ui::state::{Action, ConsoleEntry, UiState};
 use crate::ui::view::is_error_output;
 
 /// What the editor holds when the page opens: a small Deployment to apply straight away.
-pub const EXAMPLE_MANIFEST: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels:
-    app: web
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-        - name: nginx
-          image: nginx:1.27
-          ports:
-            - containerPort: 80
-          resources:
-            requests:
-              cpu: 100m
-              memory: 128Mi
-";
+pub const EXAMPLE_MANIFEST: &str = include_str!("../../examples/web-deployment.yaml");
 
 #[derive(Properties, PartialEq)]
 pub struct ManifestEditorProps {

@@ -12,7 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -25,24 +25,8 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 60_000);
 const PREFIX = '/some/folder/';
 
-const DEPLOYMENT = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: nginx
-        image: nginx
-`;
+// The Deployment the editor opens with: three nginx replicas.
+const DEPLOYMENT = readFileSync(join(ROOT, 'examples', 'web-deployment.yaml'), 'utf8');
 // web-<pod-template-hash>-<5 chars>, as the ReplicaSet controller names pods.
 const WEB_POD = /^web-[a-z0-9]+-[a-z0-9]{5}$/;
 
