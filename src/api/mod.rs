@@ -8,8 +8,16 @@ pub mod validation;
 
 use std::sync::Arc;
 
-pub use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-pub use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod};
+pub use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+pub use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+pub use k8s_openapi::api::batch::v1::{CronJob, Job};
+pub use k8s_openapi::api::coordination::v1::Lease;
+pub use k8s_openapi::api::core::v1::{
+    ConfigMap, Endpoints, Event, LimitRange, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota, Secret, Service,
+};
+pub use k8s_openapi::api::discovery::v1::EndpointSlice;
+pub use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+pub use k8s_openapi::api::scheduling::v1::PriorityClass;
 pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 
 /// What the API server knows about one kind: its names, its group and whether it is namespaced.
@@ -96,12 +104,29 @@ macro_rules! kinds {
 }
 
 kinds! {
+    ConfigMap => ConfigMap, "configmaps", "configmap", ["cm"], true;
+    Endpoints => Endpoints, "endpoints", "endpoints", ["ep"], true;
+    Event => Event, "events", "event", ["ev"], true;
+    LimitRange => LimitRange, "limitranges", "limitrange", ["limits"], true;
     Namespace => Namespace, "namespaces", "namespace", ["ns"], false;
     Node => Node, "nodes", "node", ["no"], false;
+    PersistentVolumeClaim => PersistentVolumeClaim, "persistentvolumeclaims", "persistentvolumeclaim", ["pvc"], true;
+    PersistentVolume => PersistentVolume, "persistentvolumes", "persistentvolume", ["pv"], false;
     Pod => Pod, "pods", "pod", ["po"], true;
-    Event => Event, "events", "event", ["ev"], true;
+    ResourceQuota => ResourceQuota, "resourcequotas", "resourcequota", ["quota"], true;
+    Secret => Secret, "secrets", "secret", [], true;
+    Service => Service, "services", "service", ["svc"], true;
+    DaemonSet => DaemonSet, "daemonsets", "daemonset", ["ds"], true;
     Deployment => Deployment, "deployments", "deployment", ["deploy"], true;
     ReplicaSet => ReplicaSet, "replicasets", "replicaset", ["rs"], true;
+    StatefulSet => StatefulSet, "statefulsets", "statefulset", ["sts"], true;
+    HorizontalPodAutoscaler => HorizontalPodAutoscaler, "horizontalpodautoscalers", "horizontalpodautoscaler", ["hpa"], true;
+    CronJob => CronJob, "cronjobs", "cronjob", ["cj"], true;
+    Job => Job, "jobs", "job", [], true;
+    Lease => Lease, "leases", "lease", [], true;
+    EndpointSlice => EndpointSlice, "endpointslices", "endpointslice", [], true;
+    PodDisruptionBudget => PodDisruptionBudget, "poddisruptionbudgets", "poddisruptionbudget", ["pdb"], true;
+    PriorityClass => PriorityClass, "priorityclasses", "priorityclass", ["pc"], false;
 }
 
 /// Looks a kind up by its `kind` field, e.g. `Deployment`.

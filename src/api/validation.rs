@@ -160,7 +160,7 @@ pub fn validate(object: &Object) -> Vec<FieldError> {
                 }
             }
         }
-        Object::Node(_) | Object::Namespace(_) | Object::Event(_) => {}
+        _ => {}
     }
     errs
 }

@@ -42,7 +42,7 @@ pub fn apply(object: &mut Object) {
             ns.spec.get_or_insert_with(Default::default).finalizers.get_or_insert_with(|| vec!["kubernetes".to_string()]);
             ns.status.get_or_insert_with(Default::default).phase.get_or_insert_with(|| "Active".to_string());
         }
-        Object::Node(_) | Object::Event(_) => {}
+        _ => {}
     }
 }
 

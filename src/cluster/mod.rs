@@ -8,7 +8,7 @@
 mod snapshot;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use k8s_openapi::api::core::v1::{Namespace, Taint};
 
@@ -43,6 +43,8 @@ impl Default for ClusterConfig {
 enum Task {
     Deliver(Component, WatchEvent),
     Run(Component),
+    /// A component asked to run again at this time (a controller's `AddAfter`).
+    Wake(Component),
     KubeletTimer(String, Timer),
 }
 
@@ -80,7 +82,9 @@ pub struct Cluster {
     controllers: ControllerManager,
     kubelets: BTreeMap<String, Kubelet>,
     /// Components with a `Run` already queued, so a burst of deliveries causes one run.
-    run_queued: std::collections::BTreeSet<Component>,
+    run_queued: BTreeSet<Component>,
+    /// The times at which a `Wake` of the controller manager is queued.
+    controller_wakeups: BTreeSet<u64>,
 }
 
 impl Cluster {
@@ -96,6 +100,7 @@ impl Cluster {
             controllers: ControllerManager::default(),
             kubelets: BTreeMap::new(),
             run_queued: Default::default(),
+            controller_wakeups: Default::default(),
         };
         // kube-apiserver creates the system namespaces when it starts.
         for name in ["default", "kube-node-lease", "kube-public", "kube-system"] {
@@ -175,7 +180,7 @@ impl Cluster {
             if Scheduler::watches(&event) {
                 self.push(at, Task::Deliver(Component::Scheduler, event.clone()));
             }
-            if ControllerManager::watches(&event) {
+            if self.controllers.watches(&event) {
                 self.push(at, Task::Deliver(Component::ControllerManager, event.clone()));
             }
             let nodes: Vec<String> = self.kubelets.values().filter(|k| k.watches(&event)).map(|k| k.node_name().to_string()).collect();
@@ -211,7 +216,7 @@ impl Cluster {
                     }
                     Component::ControllerManager => {
                         self.controllers.on_event(&event);
-                        self.controllers.has_work()
+                        self.controllers.has_work(self.now_ms)
                     }
                     Component::Kubelet(node) => self.kubelets.get_mut(node).is_some_and(|k| {
                         k.on_event(&event);
@@ -233,6 +238,11 @@ impl Cluster {
                     }
                     Component::ControllerManager => {
                         self.controllers.run(&mut client);
+                        if let Some(due) = self.controllers.next_due().map(|due| due.max(self.now_ms)) {
+                            if self.controller_wakeups.insert(due) {
+                                self.push(due, Task::Wake(Component::ControllerManager));
+                            }
+                        }
                         Vec::new()
                     }
                     Component::Kubelet(node) => self.kubelets.get_mut(node).map(|k| k.run(&mut client)).unwrap_or_default(),
@@ -246,6 +256,12 @@ impl Cluster {
                     for (delay, timer) in timers {
                         self.push(self.now_ms + delay, Task::KubeletTimer(node.clone(), timer));
                     }
+                }
+            }
+            Task::Wake(who) => {
+                self.controller_wakeups.remove(&self.now_ms);
+                if self.controllers.has_work(self.now_ms) && self.run_queued.insert(who.clone()) {
+                    self.push(self.now_ms, Task::Run(who));
                 }
             }
             Task::KubeletTimer(node, timer) => {

@@ -10,7 +10,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::api::{controller_key, controller_ref, Key, Object, ObjectMeta, ObjectRef};
 use crate::apiserver::{timestamp, Client, WatchEvent};
 
-use super::{Store, WorkQueue};
+use super::{Controller, Store, WorkQueue};
 
 const REVISION: &str = "deployment.kubernetes.io/revision";
 
@@ -79,12 +79,12 @@ fn revision_of(rs: &ReplicaSet) -> i64 {
     rs.metadata.annotations.as_ref().and_then(|a| a.get(REVISION)).and_then(|r| r.parse().ok()).unwrap_or(0)
 }
 
-impl DeploymentController {
-    pub fn watches(event: &WatchEvent) -> bool {
+impl Controller for DeploymentController {
+    fn watches(&self, event: &WatchEvent) -> bool {
         matches!(&*event.object, Object::Deployment(_) | Object::ReplicaSet(_))
     }
 
-    pub fn on_event(&mut self, event: &WatchEvent) {
+    fn on_event(&mut self, event: &WatchEvent) {
         match &*event.object {
             Object::Deployment(_) => {
                 self.deployments.apply(event);
@@ -100,17 +100,11 @@ impl DeploymentController {
         }
     }
 
-    pub fn has_work(&self) -> bool {
-        !self.queue.is_empty()
+    fn queue(&mut self) -> &mut WorkQueue {
+        &mut self.queue
     }
 
-    pub fn run(&mut self, client: &mut Client) {
-        while let Some(key) = self.queue.pop() {
-            self.sync(&key, client);
-        }
-    }
-
-    fn sync(&self, key: &Key, client: &mut Client) {
+    fn sync(&mut self, key: &Key, client: &mut Client) {
         let Some(d_obj) = self.deployments.get(key).cloned() else { return };
         let Object::Deployment(d) = &*d_obj else { return };
         let Some(spec) = d.spec.as_ref() else { return };
@@ -176,7 +170,9 @@ impl DeploymentController {
         }
         self.sync_status(&d_obj, &new_key, client);
     }
+}
 
+impl DeploymentController {
     /// `reconcileOldReplicaSets`: first old ReplicaSets' unavailable pods, then available ones,
     /// oldest first, never below `replicas − maxUnavailable` available pods.
     fn scale_down_old(

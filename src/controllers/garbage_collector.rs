@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::api::{Key, Object};
 use crate::apiserver::{Client, WatchEvent, WatchEventType};
 
-use super::WorkQueue;
+use super::{Controller, WorkQueue};
 
 #[derive(Default)]
 pub struct GarbageCollector {
@@ -14,12 +14,12 @@ pub struct GarbageCollector {
     queue: WorkQueue,
 }
 
-impl GarbageCollector {
-    pub fn watches(event: &WatchEvent) -> bool {
+impl Controller for GarbageCollector {
+    fn watches(&self, event: &WatchEvent) -> bool {
         matches!(&*event.object, Object::Deployment(_) | Object::ReplicaSet(_) | Object::Pod(_))
     }
 
-    pub fn on_event(&mut self, event: &WatchEvent) {
+    fn on_event(&mut self, event: &WatchEvent) {
         let key = Key::of(&event.object);
         let meta = event.object.metadata();
         let owners = meta.owner_references.iter().flatten().map(|r| r.uid.clone());
@@ -39,14 +39,12 @@ impl GarbageCollector {
         }
     }
 
-    pub fn has_work(&self) -> bool {
-        !self.queue.is_empty()
+    fn queue(&mut self) -> &mut WorkQueue {
+        &mut self.queue
     }
 
-    pub fn run(&mut self, client: &mut Client) {
-        while let Some(key) = self.queue.pop() {
-            // Already gone is fine: someone else deleted it first.
-            let _ = client.delete(&key, None);
-        }
+    fn sync(&mut self, key: &Key, client: &mut Client) {
+        // Already gone is fine: someone else deleted it first.
+        let _ = client.delete(key, None);
     }
 }

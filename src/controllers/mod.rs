@@ -39,11 +39,15 @@ impl Store {
 }
 
 /// A work queue of keys that holds each key once (client-go's `workqueue`), so a burst of
-/// events about one object costs one reconcile.
+/// events about one object costs one reconcile. Keys added "after" a delay (`AddAfter`) wait
+/// until virtual time reaches them: how controllers requeue for back-offs and deadlines.
 #[derive(Default)]
 pub struct WorkQueue {
     order: VecDeque<Key>,
     queued: HashSet<Key>,
+    /// (due time in ms, insertion order) → key.
+    delayed: BTreeMap<(u64, u64), Key>,
+    next_seq: u64,
 }
 
 impl WorkQueue {
@@ -51,6 +55,25 @@ impl WorkQueue {
         if self.queued.insert(key.clone()) {
             self.order.push_back(key);
         }
+    }
+    /// Adds `key` once virtual time reaches `due_ms`.
+    pub fn add_at(&mut self, key: Key, due_ms: u64) {
+        self.delayed.insert((due_ms, self.next_seq), key);
+        self.next_seq += 1;
+    }
+    /// Moves every delayed key that is due at `now_ms` into the queue.
+    pub fn promote(&mut self, now_ms: u64) {
+        while let Some(entry) = self.delayed.first_entry() {
+            if entry.key().0 > now_ms {
+                break;
+            }
+            let key = entry.remove();
+            self.add(key);
+        }
+    }
+    /// When the earliest delayed key falls due.
+    pub fn next_due(&self) -> Option<u64> {
+        self.delayed.keys().next().map(|(due, _)| *due)
     }
     pub fn pop(&mut self) -> Option<Key> {
         let key = self.order.pop_front()?;
@@ -62,40 +85,69 @@ impl WorkQueue {
     }
 }
 
-/// The controllers kube-controller-manager runs, in one process.
-#[derive(Default)]
+/// One reconcile loop, as client-go's controller pattern has it: informers feed `on_event`,
+/// which queues keys; `sync` reconciles one key through the API server.
+pub trait Controller {
+    /// Whether this controller's informers watch the event's kind.
+    fn watches(&self, event: &WatchEvent) -> bool;
+    fn on_event(&mut self, event: &WatchEvent);
+    fn queue(&mut self) -> &mut WorkQueue;
+    fn sync(&mut self, key: &Key, client: &mut Client);
+}
+
+/// The controllers kube-controller-manager runs, in one process, in the order they sync.
 pub struct ControllerManager {
-    deployment: DeploymentController,
-    replicaset: ReplicaSetController,
-    garbage_collector: GarbageCollector,
+    controllers: Vec<Box<dyn Controller>>,
+}
+
+impl Default for ControllerManager {
+    fn default() -> Self {
+        ControllerManager {
+            controllers: vec![
+                Box::new(DeploymentController::default()),
+                Box::new(ReplicaSetController::default()),
+                Box::new(GarbageCollector::default()),
+            ],
+        }
+    }
 }
 
 impl ControllerManager {
     /// Whether this watch event concerns any controller.
-    pub fn watches(event: &WatchEvent) -> bool {
-        DeploymentController::watches(event) || ReplicaSetController::watches(event) || GarbageCollector::watches(event)
+    pub fn watches(&self, event: &WatchEvent) -> bool {
+        self.controllers.iter().any(|c| c.watches(event))
     }
 
     pub fn on_event(&mut self, event: &WatchEvent) {
-        if DeploymentController::watches(event) {
-            self.deployment.on_event(event);
-        }
-        if ReplicaSetController::watches(event) {
-            self.replicaset.on_event(event);
-        }
-        if GarbageCollector::watches(event) {
-            self.garbage_collector.on_event(event);
+        for controller in &mut self.controllers {
+            if controller.watches(event) {
+                controller.on_event(event);
+            }
         }
     }
 
-    pub fn has_work(&self) -> bool {
-        self.deployment.has_work() || self.replicaset.has_work() || self.garbage_collector.has_work()
+    /// Whether any controller has a key to sync at `now_ms`.
+    pub fn has_work(&mut self, now_ms: u64) -> bool {
+        self.controllers.iter_mut().any(|c| {
+            c.queue().promote(now_ms);
+            !c.queue().is_empty()
+        })
+    }
+
+    /// When the earliest delayed key of any controller falls due: the cluster wakes the
+    /// controller manager then.
+    pub fn next_due(&mut self) -> Option<u64> {
+        self.controllers.iter_mut().filter_map(|c| c.queue().next_due()).min()
     }
 
     /// Drains every controller's work queue once.
     pub fn run(&mut self, client: &mut Client) {
-        self.deployment.run(client);
-        self.replicaset.run(client);
-        self.garbage_collector.run(client);
+        let now = client.now_ms();
+        for controller in &mut self.controllers {
+            controller.queue().promote(now);
+            while let Some(key) = controller.queue().pop() {
+                controller.sync(&key, client);
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::Pod;
 use crate::api::{controller_key, controller_ref, Key, Object, ObjectMeta, ObjectRef};
 use crate::apiserver::{virtual_ms, Client, WatchEvent, WatchEventType};
 
-use super::{Store, WorkQueue};
+use super::{Controller, Store, WorkQueue};
 
 /// At most this many pods are created or deleted in one sync (`BurstReplicas`).
 const BURST_REPLICAS: usize = 500;
@@ -35,12 +35,12 @@ pub fn is_ready(pod: &Pod) -> bool {
     pod.status.as_ref().and_then(|s| s.conditions.as_ref()).into_iter().flatten().any(|c| c.type_ == "Ready" && c.status == "True")
 }
 
-impl ReplicaSetController {
-    pub fn watches(event: &WatchEvent) -> bool {
+impl Controller for ReplicaSetController {
+    fn watches(&self, event: &WatchEvent) -> bool {
         matches!(&*event.object, Object::ReplicaSet(_) | Object::Pod(_))
     }
 
-    pub fn on_event(&mut self, event: &WatchEvent) {
+    fn on_event(&mut self, event: &WatchEvent) {
         match &*event.object {
             Object::ReplicaSet(_) => {
                 self.replicasets.apply(event);
@@ -64,14 +64,8 @@ impl ReplicaSetController {
         }
     }
 
-    pub fn has_work(&self) -> bool {
-        !self.queue.is_empty()
-    }
-
-    pub fn run(&mut self, client: &mut Client) {
-        while let Some(key) = self.queue.pop() {
-            self.sync(&key, client);
-        }
+    fn queue(&mut self) -> &mut WorkQueue {
+        &mut self.queue
     }
 
     fn sync(&mut self, key: &Key, client: &mut Client) {

@@ -262,5 +262,6 @@ fn columns(object: &Object, now: u64, wide: bool) -> Vec<String> {
                 e.message.clone().unwrap_or_default(),
             ]
         }
+        _ => vec![name, age],
     }
 }
