@@ -1,0 +1,189 @@
+//! Property tests: random sequences of applies, scales, deletes, node additions and waits,
+//! with the cluster's invariants checked after every step.
+//!
+//! - no pod is ever bound to a second node;
+//! - no node is given more than its allocatable CPU, memory or pods;
+//! - etcd's revision never goes back, and every stored object has its own resourceVersion;
+//! - once the commands stop, every Deployment converges to its replicas when capacity allows.
+//!
+//! `PROPTEST_CASES=N` runs more cases (the default keeps `make test` quick).
+use std::collections::BTreeMap;
+
+use kubeglass::api::{info, Object};
+use kubeglass::scheduler::{allocatable, pod_requests};
+use kubeglass::{kubectl, Cluster, ClusterConfig};
+use proptest::prelude::*;
+
+/// One step a user could take.
+#[derive(Clone, Debug)]
+enum Step {
+    /// Applies Deployment `web-N` with this many replicas, CPU request and image.
+    Apply {
+        name: u8,
+        replicas: u8,
+        milli_cpu: u16,
+        image: &'static str,
+    },
+    Scale {
+        name: u8,
+        replicas: u8,
+    },
+    DeleteDeployment {
+        name: u8,
+    },
+    /// Deletes the pod at this position (modulo the number of pods), if there is one.
+    DeletePod {
+        index: u8,
+    },
+    AddNode {
+        cpus: u8,
+    },
+    Wait {
+        ms: u32,
+    },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => (0u8..4, 0u8..8, prop::sample::select(vec![100u16, 250, 1500]), prop::sample::select(vec!["nginx:1.27", "nginx:1.28", "redis"]))
+            .prop_map(|(name, replicas, milli_cpu, image)| Step::Apply { name, replicas, milli_cpu, image }),
+        2 => (0u8..4, 0u8..10).prop_map(|(name, replicas)| Step::Scale { name, replicas }),
+        1 => (0u8..4).prop_map(|name| Step::DeleteDeployment { name }),
+        1 => any::<u8>().prop_map(|index| Step::DeletePod { index }),
+        1 => (1u8..6).prop_map(|cpus| Step::AddNode { cpus }),
+        4 => (0u32..20_000).prop_map(|ms| Step::Wait { ms }),
+    ]
+}
+
+fn deployment(name: u8, replicas: u8, milli_cpu: u16, image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-{name}\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: web-{name}\n  template:\n    metadata:\n      labels:\n        app: web-{name}\n    spec:\n      containers:\n      - name: app\n        image: {image}\n        resources:\n          requests:\n            cpu: {milli_cpu}m\n            memory: 64Mi\n"
+    )
+}
+
+/// Runs a step through the command language, as a user would type it.
+fn run(cluster: &mut Cluster, step: &Step, nodes_added: &mut u32) {
+    match step {
+        Step::Apply { name, replicas, milli_cpu, image } => {
+            kubectl::execute(cluster, "kubectl apply -f -", Some(&deployment(*name, *replicas, *milli_cpu, image)));
+        }
+        Step::Scale { name, replicas } => {
+            kubectl::execute(cluster, &format!("kubectl scale deployment web-{name} --replicas={replicas}"), None);
+        }
+        Step::DeleteDeployment { name } => {
+            kubectl::execute(cluster, &format!("kubectl delete deployment web-{name}"), None);
+        }
+        Step::DeletePod { index } => {
+            let pods = cluster.api().peek_list(info("Pod"), Some("default"));
+            if !pods.is_empty() {
+                let pod = &pods[usize::from(*index) % pods.len()];
+                let name = pod.metadata().name.clone().unwrap_or_default();
+                kubectl::execute(cluster, &format!("kubectl delete pod {name}"), None);
+            }
+        }
+        Step::AddNode { cpus } => {
+            *nodes_added += 1;
+            kubectl::execute(cluster, &format!("sim node add extra-{nodes_added} --cpu {cpus}"), None);
+        }
+        Step::Wait { ms } => cluster.advance(u64::from(*ms)),
+    }
+}
+
+/// What the checks remember between steps.
+#[derive(Default)]
+struct Seen {
+    /// pod uid → the node it was bound to.
+    bound: BTreeMap<String, String>,
+    revision: i64,
+}
+
+fn check_invariants(cluster: &Cluster, seen: &mut Seen) -> Result<(), TestCaseError> {
+    let api = cluster.api();
+    let revision = api.revision();
+    prop_assert!(revision >= seen.revision, "revision went back from {} to {revision}", seen.revision);
+    seen.revision = revision;
+
+    let mut versions = BTreeMap::new();
+    for kind in kubeglass::api::KINDS {
+        for object in api.peek_list(kind, None) {
+            let rv: i64 = object.metadata().resource_version.as_deref().unwrap_or("").parse().unwrap_or(-1);
+            prop_assert!(rv > 0 && rv <= revision, "resourceVersion {rv} of {:?} outside 1..={revision}", object.metadata().name);
+            if let Some(other) = versions.insert(rv, object.metadata().name.clone()) {
+                prop_assert!(false, "resourceVersion {rv} shared by {other:?} and {:?}", object.metadata().name);
+            }
+        }
+    }
+
+    let mut given: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+    for object in api.peek_list(info("Pod"), None) {
+        let Object::Pod(pod) = &*object else { continue };
+        let Some(spec) = &pod.spec else { continue };
+        let Some(node) = &spec.node_name else { continue };
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        if let Some(before) = seen.bound.insert(uid, node.clone()) {
+            prop_assert_eq!(&before, node, "pod {:?} moved from {} to {}", pod.metadata.name, before, node);
+        }
+        let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+        if !matches!(phase, Some("Succeeded" | "Failed")) {
+            let (requests, _) = pod_requests(spec);
+            let entry = given.entry(node.clone()).or_default();
+            *entry = (entry.0 + requests.milli_cpu, entry.1 + requests.memory, entry.2 + 1);
+        }
+    }
+    for object in api.peek_list(info("Node"), None) {
+        let Object::Node(node) = &*object else { continue };
+        let name = node.metadata.name.clone().unwrap_or_default();
+        let capacity = allocatable(node);
+        let (cpu, memory, pods) = given.get(&name).copied().unwrap_or_default();
+        prop_assert!(cpu <= capacity.milli_cpu, "{name}: {cpu}m CPU given, {}m allocatable", capacity.milli_cpu);
+        prop_assert!(memory <= capacity.memory, "{name}: {memory} bytes given, {} allocatable", capacity.memory);
+        prop_assert!(pods <= capacity.pods, "{name}: {pods} pods given, {} allowed", capacity.pods);
+    }
+    Ok(())
+}
+
+/// After the commands stop: every Deployment whose pods ask for little CPU (so that all of
+/// them always fit on the three default workers) has exactly its replicas, all ready.
+fn check_convergence(cluster: &Cluster) -> Result<(), TestCaseError> {
+    let api = cluster.api();
+    let small = api.peek_list(info("Deployment"), Some("default")).iter().all(|d| {
+        let Object::Deployment(d) = &**d else { return false };
+        let spec = d.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+        spec.is_some_and(|s| pod_requests(s).0.milli_cpu <= 250)
+    });
+    if !small {
+        return Ok(());
+    }
+    for object in api.peek_list(info("Deployment"), Some("default")) {
+        let Object::Deployment(d) = &*object else { continue };
+        let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+        let status = d.status.clone().unwrap_or_default();
+        prop_assert_eq!(status.ready_replicas.unwrap_or(0), want, "{:?}: {:?}", d.metadata.name, status);
+        prop_assert_eq!(status.replicas.unwrap_or(0), want, "{:?}: {:?}", d.metadata.name, status);
+    }
+    Ok(())
+}
+
+/// 256 cases unless `PROPTEST_CASES` asks for another number.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_sessions_keep_the_invariants(steps in prop::collection::vec(step(), 1..25), seed in any::<u64>()) {
+        let mut cluster = Cluster::new(ClusterConfig { seed, workers: 3 });
+        let mut seen = Seen::default();
+        let mut nodes_added = 0;
+        for step in &steps {
+            run(&mut cluster, step, &mut nodes_added);
+            check_invariants(&cluster, &mut seen)?;
+        }
+        // Long enough for any rollout, image pull and graceful deletion to finish.
+        cluster.advance(10 * 60 * 1000);
+        check_invariants(&cluster, &mut seen)?;
+        check_convergence(&cluster)?;
+    }
+}
