@@ -56,7 +56,9 @@ fn qualify(name: &str, group: &str) -> String {
 /// `KindInfo`, so that adding a kind is one line here.
 macro_rules! kinds {
     ($($variant:ident => $ty:ty, $resource:literal, $singular:literal, [$($short:literal),*], $namespaced:literal;)*) => {
-        /// Every object the API server stores, as its real API type.
+        /// Every object the API server stores, as its real API type. Stored objects live behind
+        /// an `Arc` (`ObjectRef`), so the size of the largest variant costs little.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Clone, Debug, PartialEq)]
         pub enum Object {
             $($variant($ty),)*
