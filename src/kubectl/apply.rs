@@ -75,37 +75,32 @@ pub fn report(kind: &KindInfo, object: &Value, operation: &str, args: &Args) -> 
 
 /// Creates an object, or with `--dry-run` only checks it; returns the object as created.
 pub fn create_object(cluster: &mut Cluster, object: Object, dry_run: DryRun) -> Result<Value, ApiError> {
+    write_object(cluster, object, dry_run, true)
+}
+
+/// Replaces an object with `object` (kubectl's patch, already merged), or with `--dry-run`
+/// only checks it; returns the object as stored.
+pub fn update_object(cluster: &mut Cluster, object: Object, dry_run: DryRun) -> Result<Value, ApiError> {
+    write_object(cluster, object, dry_run, false)
+}
+
+fn write_object(cluster: &mut Cluster, object: Object, dry_run: DryRun, create: bool) -> Result<Value, ApiError> {
     check_quantities(&object)?;
     match dry_run {
-        DryRun::None => cluster.request(Component::Kubectl, |c| c.create(object)).map(|o| o.to_json()),
+        DryRun::None if create => cluster.request(Component::Kubectl, |c| c.create(object)).map(|o| o.to_json()),
+        DryRun::None => cluster.request(Component::Kubectl, |c| c.update(object)).map(|o| o.to_json()),
         DryRun::Client => Ok(object.to_json()),
         DryRun::Server => {
-            // The API server's dry run validates and checks for a clash, and persists nothing.
+            // The API server's dry run validates (and for a create checks for a clash), and
+            // persists nothing.
             let info = object.kind();
             let name = object.metadata().name.clone().unwrap_or_default();
             let errors = validation::validate(&object);
             if !errors.is_empty() {
                 return Err(ApiError::invalid(info, &name, errors));
             }
-            if cluster.api().peek(&Key::of(&object)).is_some() {
+            if create && cluster.api().peek(&Key::of(&object)).is_some() {
                 return Err(ApiError::already_exists(info, &name));
-            }
-            Ok(object.to_json())
-        }
-    }
-}
-
-/// Replaces an object with `object` (kubectl's patch, already merged), or with `--dry-run`
-/// only checks it; returns the object as stored.
-pub fn update_object(cluster: &mut Cluster, object: Object, dry_run: DryRun) -> Result<Value, ApiError> {
-    check_quantities(&object)?;
-    match dry_run {
-        DryRun::None => cluster.request(Component::Kubectl, |c| c.update(object)).map(|o| o.to_json()),
-        DryRun::Client => Ok(object.to_json()),
-        DryRun::Server => {
-            let errors = validation::validate(&object);
-            if !errors.is_empty() {
-                return Err(ApiError::invalid(object.kind(), object.metadata().name.as_deref().unwrap_or(""), errors));
             }
             Ok(object.to_json())
         }

@@ -11,7 +11,7 @@ use super::apply::{self, create_object, report, DryRun, Mode};
 use super::resources::{fetch, targets, NO_RESOURCES};
 use super::{Args, Input};
 use crate::api::{info, Object};
-use crate::apiserver::Component;
+use crate::apiserver::{Component, Reason};
 use crate::Cluster;
 
 /// `kubectl create -f SOURCE` or `kubectl create KIND NAME [flags]`.
@@ -19,18 +19,23 @@ pub fn create(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<Strin
     let Some((kind, rest)) = args.positional.split_first() else {
         return apply::apply(cluster, args, input, Mode::Create);
     };
-    let object = match kind.as_str() {
-        "namespace" | "ns" => namespace(name_of(rest, "namespace")?),
-        "deployment" | "deploy" => deployment(cluster, name_of(rest, "deployment")?, args)?,
-        "service" | "svc" => service(rest, args)?,
-        "job" => job(cluster, name_of(rest, "job")?, args)?,
-        "configmap" | "cm" => configmap(name_of(rest, "configmap")?, args, input)?,
-        "secret" => secret(rest, args)?,
-        "priorityclass" | "pc" => priority_class(name_of(rest, "priorityclass")?, args)?,
-        "quota" | "resourcequota" => quota(name_of(rest, "quota")?, args)?,
+    // Each subcommand wraps the server's error in its own words (or not, for namespaces).
+    let (object, context) = match kind.as_str() {
+        "namespace" | "ns" => (namespace(name_of(rest, "namespace")?), String::new()),
+        "deployment" | "deploy" => (deployment(cluster, name_of(rest, "deployment")?, args)?, "failed to create deployment: ".to_string()),
+        "service" | "svc" => {
+            let service = service(rest, args)?;
+            let context = format!("failed to create {} service: ", service["spec"]["type"].as_str().unwrap_or(""));
+            (service, context)
+        }
+        "job" => (job(cluster, name_of(rest, "job")?, args)?, "failed to create job: ".to_string()),
+        "configmap" | "cm" => (configmap(name_of(rest, "configmap")?, args, input)?, "failed to create configmap: ".to_string()),
+        "secret" => (secret(rest, args)?, "failed to create secret ".to_string()),
+        "priorityclass" | "pc" => (priority_class(name_of(rest, "priorityclass")?, args)?, "failed to create priorityclass: ".to_string()),
+        "quota" | "resourcequota" => (quota(name_of(rest, "quota")?, args)?, "failed to create quota: ".to_string()),
         other => return Err(format!("error: Unexpected args: [{other}]\nSee 'kubectl create -h' for help and examples")),
     };
-    send(cluster, object, args, "created")
+    send(cluster, object, args, "created", &context)
 }
 
 /// The one NAME a `create` subcommand takes, with kubectl's usage error otherwise.
@@ -43,8 +48,9 @@ fn name_of<'a>(rest: &'a [String], command: &str) -> Result<&'a str, String> {
     }
 }
 
-/// Sends (or with `--dry-run=client` only prints) an object kubectl built.
-fn send(cluster: &mut Cluster, object: Value, args: &Args, operation: &str) -> Result<String, String> {
+/// Sends (or with `--dry-run=client` only prints) an object kubectl built. A non-empty
+/// `context` wraps a server error as `error: <context><message>`, as most `create` subcommands do.
+fn send(cluster: &mut Cluster, object: Value, args: &Args, operation: &str, context: &str) -> Result<String, String> {
     let dry_run = DryRun::of(args)?;
     apply::output_format(args)?;
     let kind = object["kind"].as_str().and_then(crate::api::kind_info).unwrap_or(info("Pod"));
@@ -64,12 +70,25 @@ fn send(cluster: &mut Cluster, object: Value, args: &Args, operation: &str) -> R
         Some(Err(e)) => return Err(format!("error: {}", e.inner())),
         None => return Err(format!("error: no kind {:?} is registered", kind.kind)),
     };
-    let created = create_object(cluster, decoded, dry_run).map_err(|e| e.render(None))?;
+    let created = create_object(cluster, decoded, dry_run).map_err(|e| match context {
+        "" => e.render(None),
+        _ if e.reason == Reason::Invalid => e.render(None),
+        _ => format!("error: {context}{}", e.message),
+    })?;
     Ok(report(kind, &created, operation, args))
 }
 
 fn meta(name: &str) -> Value {
     json!({"creationTimestamp": null, "name": name})
+}
+
+/// `app: NAME`, and metadata with it as labels: how `create deployment` and `create service`
+/// label and select.
+fn app_labels(name: &str) -> (Value, Value) {
+    let labels = json!({"app": name});
+    let mut metadata = meta(name);
+    metadata["labels"] = labels.clone();
+    (labels, metadata)
 }
 
 fn namespace(name: &str) -> Value {
@@ -92,9 +111,7 @@ fn deployment(cluster: &mut Cluster, name: &str, args: &Args) -> Result<Value, S
         }
         containers.push(container);
     }
-    let labels = json!({"app": name});
-    let mut metadata = meta(name);
-    metadata["labels"] = labels.clone();
+    let (labels, metadata) = app_labels(name);
     Ok(json!({
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata,
         "spec": {
@@ -147,9 +164,7 @@ fn service(rest: &[String], args: &Args) -> Result<Value, String> {
         }
         ports.push(entry);
     }
-    let labels = json!({"app": name});
-    let mut metadata = meta(name);
-    metadata["labels"] = labels.clone();
+    let (labels, metadata) = app_labels(name);
     Ok(json!({
         "apiVersion": "v1", "kind": "Service", "metadata": metadata,
         "spec": {"ports": ports, "selector": labels, "type": type_},
@@ -355,7 +370,7 @@ pub fn run(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
         "spec": {"containers": [container], "dnsPolicy": "ClusterFirst", "restartPolicy": restart},
         "status": {},
     });
-    send(cluster, pod, args, "created")
+    send(cluster, pod, args, "created", "")
 }
 
 /// `kubectl expose TYPE NAME [--port] [--target-port] [--protocol] [--type] [--name]`: a
@@ -391,7 +406,7 @@ pub fn expose(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<Strin
             spec["type"] = json!(type_);
         }
         let service = json!({"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec, "status": {"loadBalancer": {}}});
-        out.push(send(cluster, service, args, "exposed")?);
+        out.push(send(cluster, service, args, "exposed", "")?);
     }
     Ok(out.join("\n"))
 }

@@ -36,6 +36,24 @@ pub fn open(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<String,
     Ok(format!("{HEADER}{}", to_yaml(&live.to_json())))
 }
 
+/// What the API server owns (identity, versions, timestamps, status) stays as it is when the
+/// edited text leaves it out: a script's heredoc need not copy a uid or a resourceVersion. A
+/// value the text does give is kept (a stale resourceVersion is a conflict, as in kubectl).
+fn keep_server_fields(original: &Value, edited: &mut Value) {
+    for field in ["uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "deletionTimestamp", "ownerReferences"] {
+        if edited["metadata"].get(field).is_none() {
+            if let Some(v) = original["metadata"].get(field) {
+                edited["metadata"][field] = v.clone();
+            }
+        }
+    }
+    if edited.get("status").is_none() {
+        if let Some(status) = original.get("status") {
+            edited["status"] = status.clone();
+        }
+    }
+}
+
 pub fn edit(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<String, String> {
     let Some(edited) = input.stdin else { return open(cluster, args, input) };
     let target = target(cluster, args, input)?;
@@ -45,11 +63,12 @@ pub fn edit(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<String,
     if text.trim().is_empty() {
         return Ok("Edit cancelled, saved file was empty.".to_string());
     }
-    let doc = match manifest::parse(&text).into_iter().next() {
+    let mut doc = match manifest::parse(&text).into_iter().next() {
         Some(Ok(doc)) => doc,
         Some(Err(e)) => return Err(e.render("edited file")),
         None => return Ok("Edit cancelled, saved file was empty.".to_string()),
     };
+    keep_server_fields(&original, &mut doc.value);
     if doc.value == original {
         return Ok("Edit cancelled, no changes made.".to_string());
     }

@@ -313,4 +313,22 @@ mod tests {
         assert_eq!(parse_args(&["-z".to_string()]).unwrap_err(), "error: unknown shorthand flag: 'z' in -z");
         assert_eq!(parse_args(&["-n".to_string()]).unwrap_err(), "error: flag needs an argument: --namespace");
     }
+
+    #[test]
+    fn edit_without_stdin_asks_for_the_editor() {
+        let mut cluster = Cluster::new(crate::ClusterConfig::default());
+        let reply = respond(&mut cluster, "kubectl edit namespace default", None, &|_| None);
+        let Reply::Edit { command, yaml } = reply else { panic!("expected the editor, got {reply:?}") };
+        assert_eq!(command, "kubectl edit namespace default");
+        assert!(yaml.starts_with("# Please edit the object below.") && yaml.contains("name: default"), "{yaml}");
+        let reply = respond(&mut cluster, "kubectl edit namespace nowhere", None, &|_| None);
+        assert_eq!(reply, Reply::Text("Error from server (NotFound): namespaces \"nowhere\" not found\n".to_string()));
+        let edited = respond(
+            &mut cluster,
+            "kubectl edit namespace default",
+            Some("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: default\n  labels:\n    team: a\n"),
+            &|_| None,
+        );
+        assert_eq!(edited.text(), "namespace/default edited\n");
+    }
 }

@@ -27,6 +27,11 @@ pub fn rollout(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<Stri
     let mut out = Vec::new();
     let found = targets(cluster, args, input, words, &mut out)?;
     for target in found {
+        // The resource builder reads each object first: a missing one is a NotFound error.
+        if let Err(e) = fetch(cluster, &target) {
+            out.push(e);
+            return Err(out.join("\n"));
+        }
         let result = match sub.as_str() {
             "status" => status(cluster, args, &target),
             "history" => history(cluster, args, &target),
@@ -47,11 +52,19 @@ pub fn rollout(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<Stri
     Ok(out.join("\n"))
 }
 
+/// `schema.GroupKind.String()`: `Pod`, `DaemonSet.apps`.
+fn group_kind(target: &Target) -> String {
+    match target.kind.group {
+        "" => target.kind.kind.to_string(),
+        group => format!("{}.{group}", target.kind.kind),
+    }
+}
+
 fn only_deployments(target: &Target, what: &str) -> Result<(), String> {
     if target.kind.kind == "Deployment" {
         Ok(())
     } else {
-        Err(format!("error: no {what} has been implemented for {}", target.kind.kind))
+        Err(format!("error: no {what} has been implemented for {:?}", group_kind(target)))
     }
 }
 
@@ -223,15 +236,16 @@ fn history(cluster: &mut Cluster, args: &Args, target: &Target) -> Result<String
         if let Some(cause) = rs.metadata().annotations.as_ref().and_then(|a| a.get(CHANGE_CAUSE)) {
             template["metadata"]["annotations"][CHANGE_CAUSE] = json!(cause);
         }
-        return Ok(format!("{} with revision #{revision}\n{}", target.id(), describe_template(&template)));
+        return Ok(format!("{} with revision #{revision}\n{}\n", target.id(), describe_template(&template)));
     }
     let mut rows = vec!["REVISION\tCHANGE-CAUSE".to_string()];
     for (r, rs) in &owned {
         let cause = rs.metadata().annotations.as_ref().and_then(|a| a.get(CHANGE_CAUSE)).filter(|c| !c.is_empty());
         rows.push(format!("{r}\t{}", cause.map_or("<none>", String::as_str)));
     }
-    // The history is a tabbed string after the name printer's "NAME OPERATION" line.
-    Ok(format!("{} \n{}", target.id(), tabwriter(&rows)))
+    // The name printer prints "NAME OPERATION\n", and the operation is "\n" and the tabbed
+    // history: hence the space after the name and the empty line at the end.
+    Ok(format!("{} \n{}\n", target.id(), tabwriter(&rows)))
 }
 
 /// `describe.DescribePodTemplate`, as `rollout history --revision` prints it.
@@ -268,9 +282,14 @@ fn describe_template(template: &Value) -> String {
             .flatten()
             .map(|p| format!("{}/{}", p["hostPort"].as_i64().unwrap_or(0), p["protocol"].as_str().unwrap_or("TCP")))
             .collect();
-        let or_none = |v: Vec<String>| if v.is_empty() { "<none>".to_string() } else { v.join(", ") };
-        lines.push(format!("    Port:\t{}", or_none(ports)));
-        lines.push(format!("    Host Port:\t{}", or_none(host_ports)));
+        // "Port" for one, "Ports" for several, as describeContainerBasicInfo words it.
+        let port_line = |title: &str, v: Vec<String>| match v.len() {
+            0 => format!("    {title}:\t<none>"),
+            1 => format!("    {title}:\t{}", v.join("")),
+            _ => format!("    {title}s:\t{}", v.join(", ")),
+        };
+        lines.push(port_line("Port", ports));
+        lines.push(port_line("Host Port", host_ports));
         for field in ["command", "args"] {
             if let Some(words) = c[field].as_array().filter(|w| !w.is_empty()) {
                 lines.push(format!("    {}{}:", field[..1].to_ascii_uppercase(), &field[1..]));

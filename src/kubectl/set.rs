@@ -42,6 +42,9 @@ pub fn set(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<String, 
     }
 }
 
+/// An edit of a pod spec's containers and init containers, returning kubectl's errors.
+type ContainerEdit<'a> = &'a dyn Fn(&mut Vec<Container>, &mut Vec<Container>) -> Vec<String>;
+
 /// Applies `change` to the containers (and init containers) of every target and prints
 /// `<id> <operation>` for each one that changed; `change` returns kubectl's errors for the
 /// containers it could not find.
@@ -51,7 +54,7 @@ fn edit_containers(
     input: &Input,
     words: &[String],
     operation: &str,
-    change: &dyn Fn(&mut Vec<Container>, &mut Vec<Container>) -> Vec<String>,
+    change: ContainerEdit,
 ) -> Result<String, String> {
     let mut out = Vec::new();
     let found = targets(cluster, args, input, words, &mut out)?;
