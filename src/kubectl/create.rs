@@ -180,13 +180,15 @@ fn int_or_string(text: &str) -> Value {
 /// `kubectl create job NAME --image=IMAGE [-- COMMAND…]` or `--from=cronjob/NAME`.
 fn job(cluster: &mut Cluster, name: &str, args: &Args) -> Result<Value, String> {
     if let Some(from) = args.value("from") {
-        let (kind, source) = from.split_once('/').unwrap_or((from, ""));
-        if !matches!(kind, "cronjob" | "cronjobs" | "cj" | "cronjob.batch" | "cronjobs.batch") {
-            return Err(format!("error: unknown object type {kind}"));
-        }
         let target = targets(cluster, args, &Input { stdin: None, files: &|_| None }, &[from.to_string()], &mut Vec::new())?;
         let Some(target) = target.first() else { return Err(NO_RESOURCES.to_string()) };
+        let source = target.key.name.as_str();
         let cronjob = fetch(cluster, target)?.to_json();
+        if target.kind.kind != "CronJob" {
+            // create_job.go names the Go type it got, e.g. *v1.Deployment.
+            let version = target.kind.api_version.rsplit('/').next().unwrap_or("v1");
+            return Err(format!("error: unknown object type *{version}.{}", target.kind.kind));
+        }
         let template = &cronjob["spec"]["jobTemplate"];
         let mut annotations = template["metadata"]["annotations"].as_object().cloned().unwrap_or_default();
         annotations.insert("cronjob.kubernetes.io/instantiate".to_string(), json!("manual"));
