@@ -300,10 +300,6 @@ pub fn scale(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<String
         return Err("error: no objects passed to scale".to_string());
     }
     for target in found {
-        if !matches!(target.kind.kind, "Deployment" | "ReplicaSet" | "StatefulSet") {
-            out.push(format!("error: no objects passed to scale {:?}", target.kind.qualified_resource()));
-            continue;
-        }
         let live = match fetch(cluster, &target) {
             Ok(live) => live,
             Err(e) => {
@@ -311,6 +307,11 @@ pub fn scale(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<String
                 continue;
             }
         };
+        if !matches!(target.kind.kind, "Deployment" | "ReplicaSet" | "StatefulSet") {
+            // Other kinds have no scale subresource.
+            out.push("Error from server (NotFound): the server could not find the requested resource".to_string());
+            continue;
+        }
         let spec_replicas = live.to_json()["spec"]["replicas"].as_i64().unwrap_or(1);
         if let Some(expected) = current.filter(|c| i64::from(*c) != spec_replicas) {
             // scale.go's precondition error.
