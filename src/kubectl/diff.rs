@@ -36,7 +36,15 @@ pub fn diff(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<String,
             let namespace = doc.namespace.clone().unwrap_or_default();
             let live = cluster.api().peek(&Key::new(kind.kind, &namespace, &doc.name));
             let (live_yaml, merged) = match &live {
-                Some(live) => (to_yaml(&live.to_json()), merged_with_live(live, &doc.value)),
+                Some(live) => {
+                    let live_json = live.to_json();
+                    let mut merged = merged_with_live(live, &doc.value);
+                    // The API server's dry run counts a change of the spec in the generation.
+                    if let Some(generation) = live_json["metadata"]["generation"].as_i64().filter(|_| merged["spec"] != live_json["spec"]) {
+                        merged["metadata"]["generation"] = generation.saturating_add(1).into();
+                    }
+                    (to_yaml(&live_json), merged)
+                }
                 None => (String::new(), doc.value.clone()),
             };
             // The merged object is what the API server would store: decoded into its type.

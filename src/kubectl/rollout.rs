@@ -431,7 +431,7 @@ fn restart(cluster: &mut Cluster, target: &Target) -> Result<String, String> {
         return Err("error: can't restart paused deployment (run rollout resume first)".to_string());
     }
     let now = timestamp(cluster.now_ms()).0.to_string();
-    cluster
+    let updated = cluster
         .request(Component::Kubectl, |c| {
             c.patch(&target.key, "patch", |o| {
                 if let Some(template) = template_mut(o) {
@@ -441,6 +441,13 @@ fn restart(cluster: &mut Cluster, target: &Target) -> Result<String, String> {
             })
         })
         .map_err(|e| e.render(None))?;
+    // The annotation has second precision: a second restart within the same second is no patch.
+    if updated.metadata().resource_version == live.metadata().resource_version {
+        return Err(format!(
+            "error: failed to create patch for {}: if restart has already been triggered within the past second, please wait before attempting to trigger another",
+            target.key.name
+        ));
+    }
     Ok(format!("{} restarted", target.id()))
 }
 
