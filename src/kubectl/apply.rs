@@ -113,9 +113,11 @@ pub fn apply(cluster: &mut Cluster, args: &Args, input: &Input, mode: Mode) -> R
         return Err("error: must specify one of -f and -k".to_string());
     }
     let dry_run = DryRun::of(args)?;
-    output_format(args)?;
+    let format = output_format(args)?;
     let mut out = String::new();
     let mut applied = 0;
+    // With -o yaml|json kubectl prints the objects at the end: one alone, several as a List.
+    let mut objects = Vec::new();
     for source in &args.filenames {
         let (text, name) = input.read(source)?;
         for doc in manifest::parse(&text) {
@@ -128,7 +130,14 @@ pub fn apply(cluster: &mut Cluster, args: &Args, input: &Input, mode: Mode) -> R
                 Err(e) => e.render(&name),
                 Ok(doc) => {
                     applied += 1;
-                    apply_one(cluster, args, doc, &name, mode, dry_run).unwrap_or_else(|e| e)
+                    match apply_one(cluster, args, doc, &name, mode, dry_run) {
+                        Ok((_, object)) if matches!(format, Some("yaml" | "json")) => {
+                            objects.push(object);
+                            continue;
+                        }
+                        Ok((line, _)) => line,
+                        Err(e) => e,
+                    }
                 }
             };
             out.push_str(&line);
@@ -137,6 +146,14 @@ pub fn apply(cluster: &mut Cluster, args: &Args, input: &Input, mode: Mode) -> R
     }
     if applied == 0 && out.is_empty() {
         return Err("error: no objects passed to apply".to_string());
+    }
+    let printed = match objects.len() {
+        0 => None,
+        1 => objects.pop(),
+        _ => Some(json!({"apiVersion": "v1", "items": objects, "kind": "List", "metadata": {"resourceVersion": ""}})),
+    };
+    if let Some(object) = printed {
+        out.push_str(&if format == Some("json") { to_json(&object) } else { to_yaml(&object) });
     }
     Ok(out)
 }
@@ -183,7 +200,15 @@ pub fn merged_with_live(live: &Object, new: &Value) -> Value {
 }
 
 /// Applies one document: created if new, configured if changed, unchanged otherwise.
-fn apply_one(cluster: &mut Cluster, args: &Args, doc: Document, source: &str, mode: Mode, dry_run: DryRun) -> Result<String, String> {
+/// Returns the line kubectl prints and the object as the API server returned it.
+fn apply_one(
+    cluster: &mut Cluster,
+    args: &Args,
+    doc: Document,
+    source: &str,
+    mode: Mode,
+    dry_run: DryRun,
+) -> Result<(String, Value), String> {
     let kind = doc.kind;
     let lookup = Key::new(kind.kind, doc.namespace.as_deref().unwrap_or(args.namespace()), &doc.name);
     let during = if cluster.api().peek(&lookup).is_some() { "applying patch" } else { "creating" };
@@ -198,18 +223,18 @@ fn apply_one(cluster: &mut Cluster, args: &Args, doc: Document, source: &str, mo
         (Mode::Create, _) | (Mode::Apply, None) => {
             let object = manifest::decode(&doc).map_err(|e| server_error(ApiError::bad_request(e)))?;
             let created = create_object(cluster, object, dry_run).map_err(server_error)?;
-            Ok(report(kind, &created, "created", args))
+            Ok((report(kind, &created, "created", args), created))
         }
         (Mode::Apply, Some(live)) => {
             let merged = merged_with_live(&live, &doc.value);
             // kubectl sends no patch when the merge changes nothing.
             if merged == live.to_json() {
-                return Ok(report(kind, &merged, "unchanged", args));
+                return Ok((report(kind, &merged, "unchanged", args), merged));
             }
             let merged_doc = Document { value: merged, ..doc };
             let object = manifest::decode(&merged_doc).map_err(|e| server_error(ApiError::bad_request(e)))?;
             let updated = update_object(cluster, object, dry_run).map_err(server_error)?;
-            Ok(report(kind, &updated, "configured", args))
+            Ok((report(kind, &updated, "configured", args), updated))
         }
     }
 }
