@@ -283,10 +283,8 @@ pub fn delete(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<Strin
     let operation = if grace == 0 { "force deleted" } else { "deleted" };
     let mut deleted = Vec::new();
     for target in found {
-        let kind_string = match target.kind.group {
-            "" => target.kind.kind.to_ascii_lowercase(),
-            group => format!("{}.{group}", target.kind.kind.to_ascii_lowercase()),
-        };
+        // delete.go prints the lower-cased kind and its group: the singular name, qualified.
+        let kind_string = target.kind.qualified_singular();
         let result = match dry_run {
             DryRun::None => cluster.request(Component::Kubectl, |c| c.delete(&target.key, (grace >= 0).then_some(grace))).map(|_| ()),
             _ => cluster.request(Component::Kubectl, |c| c.get(&target.key)).map(|_| ()),
