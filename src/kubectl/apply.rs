@@ -3,7 +3,7 @@ use serde_json::{json, Value};
 
 use super::get::to_json;
 use super::merge;
-use super::resources::{fetch, targets};
+use super::resources::{fetch_all, targets};
 use super::wait::until;
 use super::yaml::to_yaml;
 use super::{Args, Input};
@@ -318,18 +318,13 @@ pub fn scale(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<String
     let Some(replicas) = args.int("replicas")? else { return Err("error: required flag(s) \"replicas\" not set".to_string()) };
     let current = args.int("current-replicas")?.filter(|c| *c >= 0);
     let mut out = Vec::new();
-    let found = targets(cluster, args, input, &args.positional, &mut out)?;
-    if found.is_empty() {
+    // kubectl prints the builder's errors (objects not found) after what it did.
+    let mut errors = Vec::new();
+    let found = fetch_all(cluster, args, input, &args.positional, &mut errors)?;
+    if found.is_empty() && errors.is_empty() {
         return Err("error: no objects passed to scale".to_string());
     }
-    for target in found {
-        let live = match fetch(cluster, &target) {
-            Ok(live) => live,
-            Err(e) => {
-                out.push(e);
-                continue;
-            }
-        };
+    for (target, live) in found {
         if !matches!(target.kind.kind, "Deployment" | "ReplicaSet" | "StatefulSet") {
             // Other kinds have no scale subresource.
             out.push("Error from server (NotFound): the server could not find the requested resource".to_string());
@@ -351,5 +346,6 @@ pub fn scale(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<String
         });
         out.push(result.map(|_| format!("{} scaled", target.id())).unwrap_or_else(|e| e.render(None)));
     }
+    out.extend(errors);
     Ok(out.join("\n"))
 }

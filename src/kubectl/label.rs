@@ -2,7 +2,7 @@
 //! `annotate/`): `key=value` sets, `key-` removes, an existing key needs `--overwrite`.
 use std::collections::BTreeMap;
 
-use super::resources::{fetch, targets};
+use super::resources::fetch_all;
 use super::{Args, Input};
 use crate::apiserver::Component;
 use crate::Cluster;
@@ -44,15 +44,10 @@ pub fn label(cluster: &mut Cluster, args: &Args, input: &Input, field: Field) ->
     }
     let overwrite = args.flag("overwrite");
     let mut out = Vec::new();
-    let found = targets(cluster, args, input, &resources, &mut out)?;
-    for target in found {
-        let live = match fetch(cluster, &target) {
-            Ok(live) => live,
-            Err(e) => {
-                out.push(e);
-                continue;
-            }
-        };
+    // kubectl prints the builder's errors (objects not found) after what it did.
+    let mut errors = Vec::new();
+    let found = fetch_all(cluster, args, input, &resources, &mut errors)?;
+    for (target, live) in found {
         let meta = live.metadata();
         let old = match field {
             Field::Labels => meta.labels.clone(),
@@ -96,5 +91,6 @@ pub fn label(cluster: &mut Cluster, args: &Args, input: &Input, field: Field) ->
         };
         out.push(format!("{} {operation}", target.id()));
     }
+    out.extend(errors);
     Ok(out.join("\n"))
 }

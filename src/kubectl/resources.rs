@@ -98,3 +98,23 @@ pub fn targets(
 pub fn fetch(cluster: &mut Cluster, target: &Target) -> Result<ObjectRef, String> {
     cluster.request(Component::Kubectl, |c| c.get(&target.key)).map_err(|e| e.render(None))
 }
+
+/// [`targets`], each read through the API server; a missing one is reported in `errors` (as
+/// kubectl's builder reports it) and skipped.
+pub fn fetch_all(
+    cluster: &mut Cluster,
+    args: &Args,
+    input: &Input,
+    words: &[String],
+    errors: &mut Vec<String>,
+) -> Result<Vec<(Target, ObjectRef)>, String> {
+    let found = targets(cluster, args, input, words, errors)?;
+    let mut out = Vec::new();
+    for target in found {
+        match fetch(cluster, &target) {
+            Ok(live) => out.push((target, live)),
+            Err(e) => errors.push(e),
+        }
+    }
+    Ok(out)
+}
