@@ -114,8 +114,8 @@ fn collect(value: Value, out: &mut Vec<Result<Document, ManifestError>>) {
     match KINDS.iter().find(|k| k.kind == kind && k.api_version == api_version) {
         Some(info) => out.push(Ok(Document { value, kind: info, name, namespace })),
         None => {
-            let version = api_version.rsplit('/').next().unwrap_or(&api_version).to_string();
-            out.push(Err(ManifestError::NoMatch { name, namespace: namespace.unwrap_or_default(), kind, version }));
+            // NoKindMatchError names the whole group/version, e.g. "example.com/v1".
+            out.push(Err(ManifestError::NoMatch { name, namespace: namespace.unwrap_or_default(), kind, version: api_version }));
         }
     }
 }
@@ -167,6 +167,8 @@ mod tests {
             docs[0].as_ref().unwrap_err().render("STDIN"),
             "error: resource mapping not found for name: \"web\" namespace: \"\" from \"STDIN\": no matches for kind \"Foo\" in version \"v1\"\nensure CRDs are installed first"
         );
+        let docs = parse("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: x\n");
+        assert!(docs[0].as_ref().unwrap_err().render("STDIN").contains("no matches for kind \"Widget\" in version \"example.com/v1\""));
         let docs = parse("metadata:\n  name: web\n");
         assert_eq!(docs[0].as_ref().unwrap_err(), &ManifestError::NotSet("kind"));
         let docs = parse("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers: 3\n");

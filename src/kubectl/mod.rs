@@ -3,10 +3,19 @@
 //! Tests, session scripts, lessons and the browser console all go through [`execute`]; what it
 //! returns is what a terminal would show (kubectl's errors included, in kubectl's words).
 mod apply;
+mod create;
+mod diff;
+mod edit;
 mod get;
+mod label;
+mod merge;
+mod resources;
+mod rollout;
 pub mod script;
+mod set;
 mod sim;
 mod table;
+mod wait;
 mod words;
 mod yaml;
 
@@ -15,6 +24,43 @@ use crate::Cluster;
 
 /// Where `-f FILE` reads from: the native CLI reads the file system, the browser has none.
 pub type ReadFile<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// What a command line asks of the console.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// Text, as a terminal shows it.
+    Text(String),
+    /// `kubectl edit` without an edited object: open `yaml` in the editor; when it is saved, run
+    /// `command` again with the saved text as its standard input. [`Reply::text`] is what the
+    /// editor would show.
+    Edit { command: String, yaml: String },
+}
+
+impl Reply {
+    /// The reply as terminal text.
+    pub fn text(self) -> String {
+        match self {
+            Reply::Text(text) => text,
+            Reply::Edit { yaml, .. } => yaml,
+        }
+    }
+}
+
+/// Runs one command line like [`execute_with_files`], but tells the caller when the command
+/// wants the editor (`kubectl edit` without standard input).
+pub fn respond(cluster: &mut Cluster, line: &str, stdin: Option<&str>, files: ReadFile) -> Reply {
+    let words = words::split(line).unwrap_or_default();
+    if let (Some(program), Some(command), None) = (words.first(), words.get(1), stdin) {
+        if matches!(program.as_str(), "kubectl" | "k") && command == "edit" {
+            let opened = parse_args(&words[2..]).and_then(|args| edit::open(cluster, &args, &Input { stdin, files }));
+            return match opened {
+                Ok(yaml) => Reply::Edit { command: line.to_string(), yaml },
+                Err(e) => Reply::Text(ensure_newline(e)),
+            };
+        }
+    }
+    Reply::Text(execute_with_files(cluster, line, stdin, files))
+}
 
 /// Runs one command line (with its standard input, if any) and returns what a terminal shows.
 pub fn execute(cluster: &mut Cluster, line: &str, stdin: Option<&str>) -> String {
@@ -79,6 +125,8 @@ pub(crate) struct Args {
     pub selector: Option<String>,
     /// Every other `--flag value`, by long name, in order.
     pub other: Vec<(String, String)>,
+    /// The words after `--`: the command of `kubectl run` and `create job`.
+    pub command: Vec<String>,
 }
 
 impl Args {
@@ -87,6 +135,20 @@ impl Args {
     }
     pub fn values<'a>(&'a self, flag: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.other.iter().filter(move |(f, _)| f == flag).map(|(_, v)| v.as_str())
+    }
+    /// An integer flag, with pflag's error for a value that is not one.
+    pub fn int(&self, flag: &str) -> Result<Option<i32>, String> {
+        self.value(flag)
+            .map(|v| {
+                v.parse().map_err(|_| {
+                    format!("error: invalid argument {v:?} for \"--{flag}\" flag: strconv.ParseInt: parsing {v:?}: invalid syntax")
+                })
+            })
+            .transpose()
+    }
+    /// Whether a boolean flag is on.
+    pub fn flag(&self, name: &str) -> bool {
+        self.value(name).is_some_and(|v| v != "false")
     }
     /// The namespace a namespaced command acts in.
     pub fn namespace(&self) -> &str {
@@ -107,10 +169,48 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
     ("label", None),
     ("taint", None),
     ("grace-period", None),
+    ("image", None),
+    ("port", None),
+    ("target-port", None),
+    ("protocol", None),
+    ("tcp", None),
+    ("node-port", None),
+    ("type", None),
+    ("name", None),
+    ("from", None),
+    ("from-literal", None),
+    ("from-file", None),
+    ("labels", None),
+    ("env", None),
+    ("restart", None),
+    ("image-pull-policy", None),
+    ("value", None),
+    ("description", None),
+    ("preemption-policy", None),
+    ("hard", None),
+    ("revision", None),
+    ("to-revision", None),
+    ("timeout", None),
+    ("for", None),
+    ("current-replicas", None),
+    ("limits", None),
+    ("requests", None),
+    ("containers", Some('c')),
 ];
 
-/// Flags that take no value.
-const BOOL_FLAGS: &[(&str, Option<char>)] = &[("all-namespaces", Some('A')), ("wait", None), ("force", None)];
+/// Flags that take no value (`--flag=false` turns one off; `--dry-run` alone means `client`).
+const BOOL_FLAGS: &[(&str, Option<char>)] = &[
+    ("all-namespaces", Some('A')),
+    ("wait", None),
+    ("force", None),
+    ("now", None),
+    ("all", None),
+    ("overwrite", None),
+    ("ignore-not-found", None),
+    ("dry-run", None),
+    ("command", None),
+    ("global-default", None),
+];
 
 pub(crate) fn parse_args(words: &[String]) -> Result<Args, String> {
     let mut args = Args::default();
@@ -127,7 +227,7 @@ pub(crate) fn parse_args(words: &[String]) -> Result<Args, String> {
         let word = &words[i];
         i += 1;
         if word == "--" {
-            args.positional.extend(words[i..].iter().cloned());
+            args.command.extend(words[i..].iter().cloned());
             break;
         }
         let (name, inline): (String, Option<String>) = if let Some(long) = word.strip_prefix("--") {
@@ -173,15 +273,24 @@ pub(crate) fn resource(name: &str) -> Result<&'static KindInfo, String> {
 
 fn kubectl(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<String, String> {
     let Some((command, rest)) = words.split_first() else {
-        return Ok("kubectl controls the Kubernetes cluster manager.\n\nCommands here: apply, create, get, delete, scale.\n".to_string());
+        return Ok("kubectl controls the Kubernetes cluster manager.\n\nCommands here: annotate, apply, create, delete, diff, edit, expose, get, label, rollout, run, scale, set, wait.\n".to_string());
     };
     let args = parse_args(rest)?;
     match command.as_str() {
         "apply" => apply::apply(cluster, &args, input, apply::Mode::Apply),
-        "create" => apply::apply(cluster, &args, input, apply::Mode::Create),
+        "create" => create::create(cluster, &args, input),
         "delete" => apply::delete(cluster, &args, input),
         "get" => get::get(cluster, &args),
-        "scale" => apply::scale(cluster, &args),
+        "scale" => apply::scale(cluster, &args, input),
+        "run" => create::run(cluster, &args),
+        "expose" => create::expose(cluster, &args, input),
+        "diff" => diff::diff(cluster, &args, input),
+        "rollout" => rollout::rollout(cluster, &args, input),
+        "set" => set::set(cluster, &args, input),
+        "label" => label::label(cluster, &args, input, label::Field::Labels),
+        "annotate" => label::label(cluster, &args, input, label::Field::Annotations),
+        "wait" => wait::wait(cluster, &args, input),
+        "edit" => edit::edit(cluster, &args, input),
         other => Err(format!("error: unknown command {other:?} for \"kubectl\"")),
     }
 }
@@ -203,5 +312,23 @@ mod tests {
         assert_eq!(parse_args(&["--bogus".to_string()]).unwrap_err(), "error: unknown flag: --bogus");
         assert_eq!(parse_args(&["-z".to_string()]).unwrap_err(), "error: unknown shorthand flag: 'z' in -z");
         assert_eq!(parse_args(&["-n".to_string()]).unwrap_err(), "error: flag needs an argument: --namespace");
+    }
+
+    #[test]
+    fn edit_without_stdin_asks_for_the_editor() {
+        let mut cluster = Cluster::new(crate::ClusterConfig::default());
+        let reply = respond(&mut cluster, "kubectl edit namespace default", None, &|_| None);
+        let Reply::Edit { command, yaml } = reply else { panic!("expected the editor, got {reply:?}") };
+        assert_eq!(command, "kubectl edit namespace default");
+        assert!(yaml.starts_with("# Please edit the object below.") && yaml.contains("name: default"), "{yaml}");
+        let reply = respond(&mut cluster, "kubectl edit namespace nowhere", None, &|_| None);
+        assert_eq!(reply, Reply::Text("Error from server (NotFound): namespaces \"nowhere\" not found\n".to_string()));
+        let edited = respond(
+            &mut cluster,
+            "kubectl edit namespace default",
+            Some("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: default\n  labels:\n    team: a\n"),
+            &|_| None,
+        );
+        assert_eq!(edited.text(), "namespace/default edited\n");
     }
 }

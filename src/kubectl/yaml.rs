@@ -103,11 +103,15 @@ fn scalar_string(s: &str) -> String {
 }
 
 fn needs_quotes(s: &str) -> bool {
-    const SPECIAL_START: &str = "-?:,[]{}#&*!|>'\"%@`";
+    const SPECIAL_START: &str = "?:,[]{}#&*!|>'\"%@`";
     const RESERVED: &[&str] = &["true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"];
     let lower = s.to_ascii_lowercase();
     s.is_empty()
         || s.starts_with(|c: char| SPECIAL_START.contains(c) || c.is_whitespace())
+        // go-yaml writes `-c` plain; only a dash that reads as a list item or `---` is quoted.
+        || s == "-"
+        || s.starts_with("- ")
+        || s.starts_with("---")
         || s.ends_with(char::is_whitespace)
         || s.contains(": ")
         || s.contains(" #")
@@ -136,10 +140,10 @@ mod tests {
     #[test]
     fn prints_as_kubectl_prints() {
         let v = json!({"a": {"b": "True", "c": "6", "d": "2026-01-01T00:00:00Z", "e": "plain text"},
-            "items": [{"k": 1, "m": "x"}, "s"], "empty": {}, "note": "line\n"});
+            "items": [{"k": 1, "m": "x"}, "s", "-c", "-"], "empty": {}, "note": "line\n"});
         assert_eq!(
             to_yaml(&v),
-            "a:\n  b: \"True\"\n  c: \"6\"\n  d: \"2026-01-01T00:00:00Z\"\n  e: plain text\nempty: {}\nitems:\n- k: 1\n  m: x\n- s\nnote: |\n  line\n"
+            "a:\n  b: \"True\"\n  c: \"6\"\n  d: \"2026-01-01T00:00:00Z\"\n  e: plain text\nempty: {}\nitems:\n- k: 1\n  m: x\n- s\n- -c\n- \"-\"\nnote: |\n  line\n"
         );
     }
 }
