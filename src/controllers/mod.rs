@@ -1,5 +1,6 @@
 //! kube-controller-manager: one reconcile loop per controller, each with its own informer
 //! caches and work queue, all talking to the API server through one client identity.
+mod cron;
 mod deployment;
 mod garbage_collector;
 mod replicaset;
