@@ -1,0 +1,424 @@
+//! The Job, CronJob and TTL-after-finished controllers on a real cluster. Containers in
+//! kubeglass do not finish on their own yet, so these tests play the kubelet's part where a
+//! pod ends: they write the pod's final status through the API server, as the kubelet would.
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{ContainerState, ContainerStateTerminated, Pod};
+
+use kubeglass::api::{info, Key, Object};
+use kubeglass::apiserver::{timestamp, EPOCH_SECONDS};
+use kubeglass::kubectl::execute;
+use kubeglass::{Cluster, ClusterConfig, Component};
+
+fn cluster() -> Cluster {
+    Cluster::new(ClusterConfig::default())
+}
+
+fn apply(cluster: &mut Cluster, manifest: &str) {
+    let out = execute(cluster, "kubectl apply -f -", Some(manifest));
+    assert!(out.contains("created") || out.contains("configured"), "{out}");
+}
+
+fn job_manifest(name: &str, spec: &str) -> String {
+    format!(
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}\nspec:\n{spec}  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: work\n        image: nginx:1.27\n"
+    )
+}
+
+fn job(cluster: &Cluster, name: &str) -> Option<Job> {
+    match cluster.api().peek(&Key::new("Job", "default", name)).as_deref() {
+        Some(Object::Job(j)) => Some(j.clone()),
+        _ => None,
+    }
+}
+
+fn pods_of(cluster: &Cluster, job: &str) -> Vec<Pod> {
+    let mut pods: Vec<Pod> = cluster
+        .api()
+        .peek_list(info("Pod"), Some("default"))
+        .iter()
+        .filter_map(|p| if let Object::Pod(p) = &**p { Some(p.clone()) } else { None })
+        .filter(|p| p.metadata.labels.as_ref().and_then(|l| l.get("job-name")).map(String::as_str) == Some(job))
+        .collect();
+    pods.sort_by_key(|p| (p.metadata.creation_timestamp.clone().map(|t| t.0), p.metadata.name.clone()));
+    pods
+}
+
+fn phase(pod: &Pod) -> &str {
+    pod.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("")
+}
+
+fn running(cluster: &Cluster, job: &str) -> Vec<Pod> {
+    pods_of(cluster, job).into_iter().filter(|p| phase(p) == "Running" && p.metadata.deletion_timestamp.is_none()).collect()
+}
+
+/// What the kubelet reports when the pod's only container exits with `code`.
+fn finish(cluster: &mut Cluster, pod: &Pod, code: i32) {
+    let key = Key::new("Pod", "default", pod.metadata.name.as_deref().unwrap());
+    let node = pod.spec.as_ref().and_then(|s| s.node_name.clone()).expect("a running pod has a node");
+    let now = timestamp(cluster.now_ms());
+    cluster
+        .request(Component::Kubelet(node), |c| {
+            c.patch(&key, "update status", |o| {
+                let Object::Pod(p) = o else { return };
+                let status = p.status.get_or_insert_with(Default::default);
+                status.phase = Some(if code == 0 { "Succeeded" } else { "Failed" }.to_string());
+                for c in status.container_statuses.iter_mut().flatten() {
+                    c.ready = false;
+                    c.state = Some(ContainerState {
+                        terminated: Some(ContainerStateTerminated {
+                            exit_code: code,
+                            reason: Some(if code == 0 { "Completed" } else { "Error" }.to_string()),
+                            finished_at: Some(now.clone()),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    });
+                }
+            })
+        })
+        .expect("pod status update");
+}
+
+fn conditions(job: &Job) -> Vec<(String, String, String)> {
+    let conditions = job.status.as_ref().and_then(|s| s.conditions.clone()).unwrap_or_default();
+    conditions.into_iter().map(|c| (c.type_, c.status, c.reason.unwrap_or_default())).collect()
+}
+
+fn events(cluster: &mut Cluster) -> String {
+    execute(cluster, "kubectl get events", None)
+}
+
+/// Advances to the next whole second, so that second-precision timestamps are exact.
+fn to_whole_second(cluster: &mut Cluster) {
+    let ms = cluster.now_ms() % 1000;
+    if ms != 0 {
+        cluster.advance(1000 - ms);
+    }
+}
+
+fn created_s(pod: &Pod) -> i64 {
+    pod.metadata.creation_timestamp.as_ref().unwrap().0.as_second() - EPOCH_SECONDS
+}
+
+#[test]
+fn a_job_runs_its_completions_at_most_parallelism_at_a_time() {
+    let mut cluster = cluster();
+    apply(&mut cluster, &job_manifest("pi", "  completions: 3\n  parallelism: 2\n"));
+    cluster.advance(1_000);
+    let pods = pods_of(&cluster, "pi");
+    assert_eq!(pods.len(), 2, "parallelism caps the active pods");
+    let uid = job(&cluster, "pi").unwrap().metadata.uid.unwrap();
+    for pod in &pods {
+        let name = pod.metadata.name.as_deref().unwrap();
+        assert!(name.starts_with("pi-") && name.len() == 8, "{name}");
+        let labels = pod.metadata.labels.as_ref().unwrap();
+        for (k, v) in [("batch.kubernetes.io/controller-uid", &uid), ("controller-uid", &uid)] {
+            assert_eq!(labels.get(k), Some(v));
+        }
+        assert_eq!(labels.get("batch.kubernetes.io/job-name").map(String::as_str), Some("pi"));
+        assert_eq!(pod.metadata.finalizers.as_deref(), Some(&["batch.kubernetes.io/job-tracking".to_string()][..]));
+    }
+    cluster.advance(30_000);
+    let status = job(&cluster, "pi").unwrap().status.unwrap();
+    assert_eq!((status.active, status.ready, status.start_time), (Some(2), Some(2), Some(timestamp(0))));
+
+    let first = running(&cluster, "pi").remove(0);
+    finish(&mut cluster, &first, 0);
+    cluster.advance(1_000);
+    let status = job(&cluster, "pi").unwrap().status.unwrap();
+    assert_eq!(status.succeeded, Some(1));
+    assert_eq!(status.uncounted_terminated_pods, Some(Default::default()), "counted, not left uncounted");
+    assert_eq!(pods_of(&cluster, "pi").len(), 3, "a third pod for the third completion");
+    let counted = pods_of(&cluster, "pi").into_iter().find(|p| p.metadata.name == first.metadata.name).unwrap();
+    assert_eq!(counted.metadata.finalizers, None, "the tracking finalizer goes once the pod is counted");
+
+    cluster.advance(30_000);
+    for pod in running(&cluster, "pi") {
+        finish(&mut cluster, &pod, 0);
+    }
+    cluster.advance(1_000);
+    let job = job(&cluster, "pi").unwrap();
+    assert_eq!(
+        conditions(&job),
+        [
+            ("SuccessCriteriaMet".into(), "True".into(), "CompletionsReached".into()),
+            ("Complete".into(), "True".into(), "CompletionsReached".into())
+        ]
+    );
+    let status = job.status.unwrap();
+    assert_eq!((status.succeeded, status.active, status.ready), (Some(3), None, Some(0)));
+    assert!(status.completion_time.is_some());
+    assert_eq!(pods_of(&cluster, "pi").len(), 3, "no pod more than completions");
+    let events = events(&mut cluster);
+    assert_eq!(events.matches("SuccessfulCreate").count(), 3, "{events}");
+    assert!(events.contains("job/pi") && events.contains("Created pod: pi-") && events.contains("Job completed"), "{events}");
+}
+
+#[test]
+fn failed_pods_are_replaced_after_a_doubling_back_off_until_the_backoff_limit() {
+    let mut cluster = cluster();
+    apply(&mut cluster, &job_manifest("flaky", "  backoffLimit: 2\n"));
+    let mut failed_at = Vec::new();
+    for attempt in 0..3 {
+        cluster.advance(20_000);
+        to_whole_second(&mut cluster);
+        let pods = running(&cluster, "flaky");
+        assert_eq!(pods.len(), 1, "attempt {attempt}: one pod at a time");
+        failed_at.push(cluster.now_ms() as i64 / 1000);
+        finish(&mut cluster, &pods[0], 1);
+        if attempt < 2 {
+            let delay = 10 << attempt;
+            cluster.advance(delay * 1000 - 500);
+            assert_eq!(pods_of(&cluster, "flaky").len(), attempt + 1, "attempt {attempt}: no replacement during the back-off");
+            cluster.advance(1_000);
+            let pods = pods_of(&cluster, "flaky");
+            assert_eq!(pods.len(), attempt + 2, "attempt {attempt}: replaced when the back-off ends");
+            assert_eq!(created_s(pods.last().unwrap()) - failed_at[attempt], delay as i64, "10s, then 20s");
+        }
+    }
+    cluster.advance(1_000);
+    let job = job(&cluster, "flaky").unwrap();
+    assert_eq!(
+        conditions(&job),
+        [
+            ("FailureTarget".into(), "True".into(), "BackoffLimitExceeded".into()),
+            ("Failed".into(), "True".into(), "BackoffLimitExceeded".into())
+        ]
+    );
+    assert_eq!(job.status.as_ref().unwrap().failed, Some(3));
+    assert!(events(&mut cluster).contains("Job has reached the specified backoff limit"));
+    cluster.advance(600_000);
+    assert_eq!(pods_of(&cluster, "flaky").len(), 3, "a failed Job creates no more pods");
+}
+
+#[test]
+fn the_active_deadline_fails_the_job_and_deletes_its_pods() {
+    let mut cluster = cluster();
+    apply(&mut cluster, &job_manifest("slow", "  activeDeadlineSeconds: 30\n"));
+    cluster.advance(29_000);
+    assert_eq!(conditions(&job(&cluster, "slow").unwrap()), []);
+    cluster.advance(2_000);
+    let job_now = job(&cluster, "slow").unwrap();
+    assert_eq!(conditions(&job_now), [("FailureTarget".into(), "True".into(), "DeadlineExceeded".into())]);
+    let pods = pods_of(&cluster, "slow");
+    assert!(pods[0].metadata.deletion_timestamp.is_some(), "the running pod is being deleted");
+    cluster.advance(40_000);
+    assert!(pods_of(&cluster, "slow").is_empty());
+    let job_now = job(&cluster, "slow").unwrap();
+    assert_eq!(conditions(&job_now)[1], ("Failed".into(), "True".into(), "DeadlineExceeded".into()), "once no pod is left");
+    assert_eq!(job_now.status.unwrap().failed, Some(1), "the deleted pod counts as failed");
+    let events = events(&mut cluster);
+    assert!(events.contains("Deleted pod: slow-") && events.contains("Job was active longer than specified deadline"), "{events}");
+}
+
+#[test]
+fn an_indexed_job_gives_each_pod_its_completion_index() {
+    let mut cluster = cluster();
+    apply(&mut cluster, &job_manifest("idx", "  completions: 3\n  parallelism: 3\n  completionMode: Indexed\n"));
+    cluster.advance(30_000);
+    let mut pods = running(&cluster, "idx");
+    pods.sort_by_key(|p| p.metadata.name.clone());
+    assert_eq!(pods.len(), 3);
+    for (i, pod) in pods.iter().enumerate() {
+        let index = i.to_string();
+        assert!(pod.metadata.name.as_deref().unwrap().starts_with(&format!("idx-{i}-")));
+        let annotation = pod.metadata.annotations.as_ref().and_then(|a| a.get("batch.kubernetes.io/job-completion-index"));
+        assert_eq!(annotation, Some(&index));
+        let label = pod.metadata.labels.as_ref().and_then(|a| a.get("batch.kubernetes.io/job-completion-index"));
+        assert_eq!(label, Some(&index));
+        let spec = pod.spec.as_ref().unwrap();
+        assert_eq!(spec.hostname.as_deref(), Some(format!("idx-{i}").as_str()));
+        let env = spec.containers[0].env.as_ref().unwrap();
+        assert!(env.iter().any(|e| e.name == "JOB_COMPLETION_INDEX"));
+    }
+    finish(&mut cluster, &pods[1], 0);
+    cluster.advance(1_000);
+    assert_eq!(job(&cluster, "idx").unwrap().status.unwrap().completed_indexes.as_deref(), Some("1"));
+    finish(&mut cluster, &pods[2], 1);
+    cluster.advance(11_000);
+    let replacement = running(&cluster, "idx").into_iter().chain(pods_of(&cluster, "idx")).find(|p| {
+        p.metadata.name.as_deref().unwrap().starts_with("idx-2-") && p.metadata.name != pods[2].metadata.name
+    });
+    assert!(replacement.is_some(), "index 2 is retried");
+    cluster.advance(20_000);
+    for pod in running(&cluster, "idx") {
+        finish(&mut cluster, &pod, 0);
+    }
+    cluster.advance(1_000);
+    let status = job(&cluster, "idx").unwrap().status.unwrap();
+    assert_eq!((status.completed_indexes.as_deref(), status.succeeded, status.failed), (Some("0-2"), Some(3), Some(1)));
+    assert!(conditions(&job(&cluster, "idx").unwrap()).iter().any(|c| c.0 == "Complete"));
+}
+
+#[test]
+fn a_finished_job_is_deleted_after_its_ttl_and_its_pods_with_it() {
+    let mut cluster = cluster();
+    apply(&mut cluster, &job_manifest("once", "  ttlSecondsAfterFinished: 5\n"));
+    cluster.advance(30_000);
+    let pod = running(&cluster, "once").remove(0);
+    finish(&mut cluster, &pod, 0);
+    cluster.advance(4_000);
+    assert!(job(&cluster, "once").is_some(), "kept until the TTL ends");
+    cluster.advance(2_000);
+    assert!(job(&cluster, "once").is_none(), "deleted when the TTL ends");
+    cluster.advance(40_000);
+    assert!(pods_of(&cluster, "once").is_empty(), "the garbage collector deletes the pods");
+}
+
+#[test]
+fn a_suspended_job_deletes_its_pods_and_resumes_later() {
+    let mut cluster = cluster();
+    apply(&mut cluster, &job_manifest("paused", "  suspend: true\n"));
+    cluster.advance(5_000);
+    assert!(pods_of(&cluster, "paused").is_empty());
+    let job_now = job(&cluster, "paused").unwrap();
+    assert_eq!(conditions(&job_now), [("Suspended".into(), "True".into(), "JobSuspended".into())]);
+    assert_eq!(job_now.status.unwrap().start_time, None);
+    let key = Key::new("Job", "default", "paused");
+    cluster
+        .request(Component::Kubectl, |c| {
+            c.patch(&key, "patch", |o| {
+                if let Object::Job(j) = o {
+                    j.spec.as_mut().unwrap().suspend = Some(false);
+                }
+            })
+        })
+        .unwrap();
+    cluster.advance(1_000);
+    assert_eq!(pods_of(&cluster, "paused").len(), 1);
+    assert_eq!(conditions(&job(&cluster, "paused").unwrap()), [("Suspended".into(), "False".into(), "JobResumed".into())]);
+    assert!(events(&mut cluster).contains("Job resumed"));
+}
+
+fn cronjob_manifest(name: &str, schedule: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: {name}\nspec:\n  schedule: \"{schedule}\"\n{extra}  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers:\n          - name: work\n            image: nginx:1.27\n"
+    )
+}
+
+fn cronjob(cluster: &Cluster, name: &str) -> CronJob {
+    match cluster.api().peek(&Key::new("CronJob", "default", name)).as_deref() {
+        Some(Object::CronJob(c)) => c.clone(),
+        _ => panic!("no cronjob {name}"),
+    }
+}
+
+fn jobs(cluster: &Cluster) -> Vec<Job> {
+    let all = cluster.api().peek_list(info("Job"), Some("default"));
+    all.iter().filter_map(|j| if let Object::Job(j) = &**j { Some(j.clone()) } else { None }).collect()
+}
+
+/// `<cronjob>-<minutes since the epoch>` of a virtual time in seconds.
+fn job_name(cronjob: &str, at_s: i64) -> String {
+    format!("{cronjob}-{}", (EPOCH_SECONDS + at_s) / 60)
+}
+
+#[test]
+fn a_cronjob_starts_a_job_at_each_scheduled_minute() {
+    let mut cluster = cluster();
+    apply(&mut cluster, &cronjob_manifest("tick", "*/2 * * * *", "  successfulJobsHistoryLimit: 1\n"));
+    cluster.advance(119_000);
+    assert!(jobs(&cluster).is_empty(), "nothing before 00:02");
+    cluster.advance(1_200);
+    let started = jobs(&cluster);
+    assert_eq!(started.len(), 1);
+    let first = &started[0];
+    assert_eq!(first.metadata.name.as_deref(), Some(job_name("tick", 120).as_str()));
+    let annotation = first.metadata.annotations.as_ref().and_then(|a| a.get("batch.kubernetes.io/cronjob-scheduled-timestamp"));
+    assert_eq!(annotation.map(String::as_str), Some("2026-01-01T00:02:00Z"));
+    let status = cronjob(&cluster, "tick").status.unwrap();
+    assert_eq!(status.last_schedule_time, Some(timestamp(120_000)));
+    assert_eq!(status.active.unwrap()[0].name, first.metadata.name);
+
+    cluster.advance(30_000);
+    let pod = running(&cluster, first.metadata.name.as_deref().unwrap()).remove(0);
+    finish(&mut cluster, &pod, 0);
+    cluster.advance(1_000);
+    let status = cronjob(&cluster, "tick").status.unwrap();
+    assert_eq!(status.active, None);
+    assert!(status.last_successful_time.is_some());
+
+    // The next run at 00:04; once it completes, the history limit of 1 removes the first.
+    cluster.advance(240_000 - cluster.now_ms() + 30_000);
+    let second = job_name("tick", 240);
+    let pod = running(&cluster, &second).remove(0);
+    finish(&mut cluster, &pod, 0);
+    cluster.advance(1_000);
+    let names: Vec<String> = jobs(&cluster).into_iter().filter_map(|j| j.metadata.name).collect();
+    assert_eq!(names, [second.clone()]);
+    let events = events(&mut cluster);
+    for expected in [
+        format!("Created job {}", job_name("tick", 120)),
+        format!("Saw completed job: {}, condition: Complete", job_name("tick", 120)),
+        format!("Deleted job {}", job_name("tick", 120)),
+    ] {
+        assert!(events.contains(&expected), "{expected} in\n{events}");
+    }
+}
+
+#[test]
+fn an_idle_cronjob_sleeps_until_its_next_run() {
+    let mut cluster = cluster();
+    apply(&mut cluster, &cronjob_manifest("hourly", "@hourly", ""));
+    cluster.advance(5_000);
+    let before = cluster.messages().len();
+    cluster.advance(3_500_000);
+    assert_eq!(cluster.messages().len(), before, "no request while nothing is due");
+    cluster.advance(200_000);
+    assert_eq!(jobs(&cluster).len(), 1, "the 01:00 run");
+}
+
+#[test]
+fn forbid_skips_a_run_while_the_last_one_is_active_and_replace_swaps_it() {
+    let mut cluster = cluster();
+    apply(&mut cluster, &cronjob_manifest("solo", "* * * * *", "  concurrencyPolicy: Forbid\n"));
+    apply(&mut cluster, &cronjob_manifest("fresh", "* * * * *", "  concurrencyPolicy: Replace\n"));
+    cluster.advance(130_000);
+    let names = |cluster: &Cluster, prefix: &str| -> Vec<String> {
+        let mut names: Vec<String> = jobs(cluster).into_iter().filter_map(|j| j.metadata.name).filter(|n| n.starts_with(prefix)).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&cluster, "solo-"), [job_name("solo", 60)], "the 00:02 run is skipped");
+    assert_eq!(names(&cluster, "fresh-"), [job_name("fresh", 120)], "the 00:01 Job was replaced");
+    let events = events(&mut cluster);
+    assert!(events.contains("Not starting job because prior execution is running and concurrency policy is Forbid"), "{events}");
+    assert!(events.contains(&format!("Deleted job {}", job_name("fresh", 60))), "{events}");
+}
+
+#[test]
+fn more_than_a_hundred_missed_runs_are_reported_and_the_latest_one_started() {
+    let mut cluster = cluster();
+    apply(&mut cluster, &cronjob_manifest("late", "* * * * *", "  suspend: true\n"));
+    cluster.advance(150 * 60_000 + 30_000);
+    assert!(jobs(&cluster).is_empty());
+    let key = Key::new("CronJob", "default", "late");
+    cluster
+        .request(Component::Kubectl, |c| {
+            c.patch(&key, "patch", |o| {
+                if let Object::CronJob(cj) = o {
+                    cj.spec.as_mut().unwrap().suspend = Some(false);
+                }
+            })
+        })
+        .unwrap();
+    cluster.advance(1_000);
+    assert_eq!(jobs(&cluster).into_iter().filter_map(|j| j.metadata.name).collect::<Vec<_>>(), [job_name("late", 150 * 60)]);
+    assert!(events(&mut cluster).contains("too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew"));
+}
+
+#[test]
+fn a_cronjob_in_a_fixed_time_zone_stamps_its_jobs_in_that_zone() {
+    let mut cluster = cluster();
+    apply(&mut cluster, &cronjob_manifest("zoned", "0 3 * * *", "  timeZone: Etc/GMT-2\n"));
+    cluster.advance(3_600_000 + 1_000);
+    let started = jobs(&cluster);
+    assert_eq!(started.len(), 1, "03:00 in UTC+2 is 01:00 UTC");
+    let annotation = started[0].metadata.annotations.as_ref().and_then(|a| a.get("batch.kubernetes.io/cronjob-scheduled-timestamp"));
+    assert_eq!(annotation.map(String::as_str), Some("2026-01-01T03:00:00+02:00"));
+
+    apply(&mut cluster, &cronjob_manifest("paris", "0 3 * * *", "  timeZone: Europe/Paris\n"));
+    cluster.advance(1_000);
+    let events = events(&mut cluster);
+    assert!(events.contains("UnknownTimeZone") && events.contains("unknown time zone Europe/Paris"), "{events}");
+}
