@@ -236,9 +236,10 @@ fn an_indexed_job_gives_each_pod_its_completion_index() {
     assert_eq!(job(&cluster, "idx").unwrap().status.unwrap().completed_indexes.as_deref(), Some("1"));
     finish(&mut cluster, &pods[2], 1);
     cluster.advance(11_000);
-    let replacement = running(&cluster, "idx").into_iter().chain(pods_of(&cluster, "idx")).find(|p| {
-        p.metadata.name.as_deref().unwrap().starts_with("idx-2-") && p.metadata.name != pods[2].metadata.name
-    });
+    let replacement = running(&cluster, "idx")
+        .into_iter()
+        .chain(pods_of(&cluster, "idx"))
+        .find(|p| p.metadata.name.as_deref().unwrap().starts_with("idx-2-") && p.metadata.name != pods[2].metadata.name);
     assert!(replacement.is_some(), "index 2 is retried");
     cluster.advance(20_000);
     for pod in running(&cluster, "idx") {

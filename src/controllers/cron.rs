@@ -54,15 +54,32 @@ const MONTHS: Bounds = Bounds {
         ("dec", 12),
     ],
 };
-const DOW: Bounds =
-    Bounds { min: 0, max: 6, names: &[("sun", 0), ("mon", 1), ("tue", 2), ("wed", 3), ("thu", 4), ("fri", 5), ("sat", 6)] };
+const DOW: Bounds = Bounds { min: 0, max: 6, names: &[("sun", 0), ("mon", 1), ("tue", 2), ("wed", 3), ("thu", 4), ("fri", 5), ("sat", 6)] };
 
 /// The offset from UTC, in seconds, of a time zone kubeglass knows (`time.LoadLocation`'s
 /// error otherwise).
 pub fn zone_offset(name: &str) -> Result<i64, String> {
     const UTC_ALIASES: &[&str] = &[
-        "", "UTC", "Local", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu", "Etc/UCT", "UCT",
-        "Etc/Greenwich", "Greenwich", "Etc/GMT0", "GMT0", "Etc/GMT+0", "Etc/GMT-0", "GMT+0", "GMT-0",
+        "",
+        "UTC",
+        "Local",
+        "Etc/UTC",
+        "Etc/GMT",
+        "GMT",
+        "Etc/Universal",
+        "Universal",
+        "Etc/Zulu",
+        "Zulu",
+        "Etc/UCT",
+        "UCT",
+        "Etc/Greenwich",
+        "Greenwich",
+        "Etc/GMT0",
+        "GMT0",
+        "Etc/GMT+0",
+        "Etc/GMT-0",
+        "GMT+0",
+        "GMT-0",
     ];
     if UTC_ALIASES.contains(&name) {
         return Ok(0);
@@ -193,7 +210,8 @@ fn int_or_name(text: &str, b: &Bounds) -> Result<i64, String> {
 
 /// `mustParseInt`, with Go's `strconv.Atoi` error words.
 fn number(text: &str) -> Result<i64, String> {
-    let parsed: i64 = text.parse().map_err(|_| format!("failed to parse int from {text}: strconv.Atoi: parsing {text:?}: invalid syntax"))?;
+    let parsed: i64 =
+        text.parse().map_err(|_| format!("failed to parse int from {text}: strconv.Atoi: parsing {text:?}: invalid syntax"))?;
     if parsed < 0 {
         return Err(format!("negative number ({parsed}) not allowed: {text}"));
     }

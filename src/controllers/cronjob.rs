@@ -37,10 +37,8 @@ fn virtual_of(unix_seconds: i64) -> u64 {
 /// (or the creation), whether there were more than 100 of them, and the time to count from.
 fn most_recent(cj: &CronJob, sched: &Schedule, now: i64, with_deadline: bool) -> (i64, Option<i64>, i64) {
     let status = cj.status.as_ref();
-    let mut earliest = status
-        .and_then(|s| s.last_schedule_time.as_ref())
-        .or(cj.metadata.creation_timestamp.as_ref())
-        .map_or(now, |t| t.0.as_second());
+    let mut earliest =
+        status.and_then(|s| s.last_schedule_time.as_ref()).or(cj.metadata.creation_timestamp.as_ref()).map_or(now, |t| t.0.as_second());
     if let Some(deadline) = cj.spec.as_ref().and_then(|s| s.starting_deadline_seconds).filter(|_| with_deadline) {
         earliest = earliest.max(now.saturating_sub(deadline));
     }
@@ -114,9 +112,12 @@ impl Controller for CronJobController {
             let name = job.metadata.name.clone().unwrap_or_default();
             let found = active.iter().any(|r| r.uid == uid);
             match is_finished(job) {
-                None if !found => {
-                    client.event(&cj_obj, "Warning", "UnexpectedJob", format!("Saw a job that the controller did not create or forgot: {name}"))
-                }
+                None if !found => client.event(
+                    &cj_obj,
+                    "Warning",
+                    "UnexpectedJob",
+                    format!("Saw a job that the controller did not create or forgot: {name}"),
+                ),
                 None => {}
                 Some(condition) => {
                     if found {
@@ -124,7 +125,10 @@ impl Controller for CronJobController {
                         client.event(&cj_obj, "Normal", "SawCompletedJob", format!("Saw completed job: {name}, condition: {condition}"));
                     }
                     let completed = job.status.as_ref().and_then(|s| s.completion_time.clone());
-                    if condition == "Complete" && completed.is_some() && status.last_successful_time.as_ref().is_none_or(|t| completed.as_ref().is_some_and(|c| c.0 > t.0)) {
+                    if condition == "Complete"
+                        && completed.is_some()
+                        && status.last_successful_time.as_ref().is_none_or(|t| completed.as_ref().is_some_and(|c| c.0 > t.0))
+                    {
                         status.last_successful_time = completed;
                     }
                 }
@@ -136,7 +140,8 @@ impl Controller for CronJobController {
             active.retain(|a| a.uid != r.uid);
         }
 
-        let requeue = if cj.metadata.deletion_timestamp.is_some() { None } else { self.schedule(&cj_obj, cj, &mut active, &mut status, now, client) };
+        let requeue =
+            if cj.metadata.deletion_timestamp.is_some() { None } else { self.schedule(&cj_obj, cj, &mut active, &mut status, now, client) };
         status.active = Some(active).filter(|a| !a.is_empty());
         if status != old_status {
             let _ = client.patch(key, "update status", |o| {
@@ -275,7 +280,9 @@ impl CronJobController {
             Err(e) if e.message.contains("already exists") => {
                 // Created before but not recorded: adopt it if it is ours.
                 if let Some(existing) = self.jobs.get(&Key::new("Job", cj.metadata.namespace.as_deref().unwrap_or(""), &name)) {
-                    if is_controlled_by(existing.metadata(), &cj.metadata) && !active.iter().any(|r| r.name.as_deref() == Some(name.as_str())) {
+                    if is_controlled_by(existing.metadata(), &cj.metadata)
+                        && !active.iter().any(|r| r.name.as_deref() == Some(name.as_str()))
+                    {
                         active.push(job_ref(existing.metadata()));
                         status.last_schedule_time = Some(timestamp(virtual_of(scheduled)));
                     }

@@ -43,9 +43,10 @@ fn endpoint(pod: &Pod, service: &Service, nodes: &Store) -> Endpoint {
     let terminating = pod.metadata.deletion_timestamp.is_some();
     let ready = publish || (serving && !terminating);
     let node_name = pod.spec.as_ref().and_then(|s| s.node_name.clone());
-    let zone = node_name.as_ref().and_then(|n| nodes.get(&Key::new("Node", "", n))).and_then(|n| {
-        n.metadata().labels.as_ref()?.get("topology.kubernetes.io/zone").cloned()
-    });
+    let zone = node_name
+        .as_ref()
+        .and_then(|n| nodes.get(&Key::new("Node", "", n)))
+        .and_then(|n| n.metadata().labels.as_ref()?.get("topology.kubernetes.io/zone").cloned());
     Endpoint {
         addresses: vec![pod_ip(pod).unwrap_or_default().to_string()],
         conditions: Some(EndpointConditions { ready: Some(ready), serving: Some(serving), terminating: Some(terminating) }),
@@ -155,8 +156,9 @@ impl Controller for EndpointSliceController {
             .collect();
         existing.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
 
-        let writer = SliceWriter { service, trigger };
-        let mut kept_any = false;
+        // The plan: slices to update, to create (ports, endpoints) and to delete.
+        let mut updates: Vec<EndpointSlice> = Vec::new();
+        let mut creates: Vec<(Vec<PortKey>, Vec<Endpoint>)> = Vec::new();
         for (ports, wanted) in &desired {
             let mut remaining: Vec<Endpoint> = wanted.clone();
             let mut mine: Vec<EndpointSlice> = Vec::new();
@@ -169,7 +171,7 @@ impl Controller for EndpointSliceController {
             });
             // Endpoints stay in the slice that has them (updated in place); gone ones leave.
             for slice in &mut mine {
-                let updated: Vec<Endpoint> = slice
+                let kept: Vec<Endpoint> = slice
                     .endpoints
                     .iter()
                     .filter_map(|e| {
@@ -177,7 +179,7 @@ impl Controller for EndpointSliceController {
                         Some(remaining.remove(at))
                     })
                     .collect();
-                slice.endpoints = updated;
+                slice.endpoints = kept;
             }
             // New endpoints fill the slices with room, then new slices.
             for slice in &mut mine {
@@ -186,33 +188,37 @@ impl Controller for EndpointSliceController {
             }
             for slice in mine {
                 if slice.endpoints.is_empty() {
-                    SliceWriter::delete(&slice, client);
+                    existing.push(slice);
                 } else {
-                    writer.update(&slice, &self.slices, client);
-                    kept_any = true;
+                    updates.push(slice);
                 }
             }
             while !remaining.is_empty() {
-                let chunk: Vec<Endpoint> = remaining.drain(..remaining.len().min(MAX_ENDPOINTS_PER_SLICE)).collect();
-                writer.create(key, to_api(ports), chunk, client);
-                kept_any = true;
+                creates.push((ports.clone(), remaining.drain(..remaining.len().min(MAX_ENDPOINTS_PER_SLICE)).collect()));
             }
         }
-        // Slices for port lists no pod resolves any more; one is kept empty as the placeholder
-        // when the Service selects no endpoints at all.
-        let mut stale = existing.into_iter();
-        if !kept_any && desired.is_empty() {
-            match stale.next() {
-                Some(mut placeholder) => {
-                    placeholder.endpoints = Vec::new();
-                    placeholder.ports = None;
-                    writer.update(&placeholder, &self.slices, client);
+        // A Service that selects no endpoints keeps one empty placeholder slice.
+        if updates.is_empty() && creates.is_empty() {
+            creates.push((Vec::new(), Vec::new()));
+        }
+        // Creations reuse slices that would be deleted (the reconciler's "change the creates to
+        // updates"), so a placeholder becomes the first real slice.
+        let writer = SliceWriter { service, trigger };
+        for (ports, endpoints) in creates {
+            match existing.pop() {
+                Some(mut slice) => {
+                    slice.ports = to_api(&ports);
+                    slice.endpoints = endpoints;
+                    updates.push(slice);
                 }
-                None => writer.create(key, None, Vec::new(), client),
+                None => writer.create(key, to_api(&ports), endpoints, client),
             }
         }
-        for slice in stale {
-            SliceWriter::delete(&slice, client);
+        for slice in &updates {
+            writer.update(slice, &self.slices, client);
+        }
+        for slice in &existing {
+            SliceWriter::delete(slice, client);
         }
     }
 }
@@ -264,7 +270,8 @@ impl SliceWriter<'_> {
 
     /// Writes the slice if its endpoints, ports or labels changed.
     fn update(&self, slice: &EndpointSlice, cache: &Store, client: &mut Client) {
-        let key = Key::new("EndpointSlice", slice.metadata.namespace.as_deref().unwrap_or(""), slice.metadata.name.as_deref().unwrap_or(""));
+        let key =
+            Key::new("EndpointSlice", slice.metadata.namespace.as_deref().unwrap_or(""), slice.metadata.name.as_deref().unwrap_or(""));
         let labels = Some(self.labels());
         if let Some(Object::EndpointSlice(current)) = cache.get(&key).map(|c| &**c) {
             if current.endpoints == slice.endpoints && current.ports == slice.ports && current.metadata.labels == labels {
@@ -284,7 +291,8 @@ impl SliceWriter<'_> {
     }
 
     fn delete(slice: &EndpointSlice, client: &mut Client) {
-        let key = Key::new("EndpointSlice", slice.metadata.namespace.as_deref().unwrap_or(""), slice.metadata.name.as_deref().unwrap_or(""));
+        let key =
+            Key::new("EndpointSlice", slice.metadata.namespace.as_deref().unwrap_or(""), slice.metadata.name.as_deref().unwrap_or(""));
         // Already gone is fine.
         let _ = client.delete(&key, None);
     }

@@ -150,37 +150,35 @@ pub fn api_server_address(nodes: &Store) -> Option<String> {
 #[derive(Default)]
 pub struct TriggerTimes {
     /// Per Service: its creation time and each pod's trigger time at the last sync.
-    seen: HashMap<Key, (u64, BTreeMap<String, u64>)>,
+    seen: HashMap<Key, (Option<u64>, BTreeMap<String, Option<u64>>)>,
 }
 
 impl TriggerTimes {
     /// The annotation value for this sync (RFC 3339 in UTC), or `None` when nothing it can
     /// date changed.
     pub fn compute(&mut self, key: &Key, service: &Service, pods: &[&Pod]) -> Option<String> {
-        // `min` as upstream has it: an unset (zero) value is replaced by any later one.
-        let min = |current: Option<u64>, new: u64| match current {
-            Some(c) if c != 0 && new >= c => Some(c),
-            _ => Some(new),
+        // Only times later than those seen at the last sync count (`After`), so a pod that
+        // merely went away dates nothing.
+        let mut earliest: Option<u64> = None;
+        let mut note = |t: Option<u64>, last: Option<u64>| {
+            if let Some(t) = t.filter(|t| last.is_none_or(|l| *t > l)) {
+                earliest = Some(earliest.map_or(t, |e| e.min(t)));
+            }
         };
-        let created = service.metadata.creation_timestamp.as_ref().map_or(0, virtual_ms);
+        let created = service.metadata.creation_timestamp.as_ref().map(virtual_ms);
         let previous = self.seen.get(key);
-        let mut earliest = None;
-        if previous.is_none_or(|(c, _)| *c != created) {
-            earliest = min(earliest, created);
-        }
+        note(created, previous.and_then(|(c, _)| *c));
         let mut now_seen = BTreeMap::new();
         for pod in pods {
             let name = pod.metadata.name.clone().unwrap_or_default();
             let conditions = pod.status.as_ref().and_then(|s| s.conditions.as_ref());
             let ready = conditions.into_iter().flatten().find(|c| c.type_ == "Ready");
-            let t = ready.and_then(|c| c.last_transition_time.as_ref()).map_or(0, virtual_ms);
-            if previous.and_then(|(_, p)| p.get(&name)) != Some(&t) {
-                earliest = min(earliest, t);
-            }
+            let t = ready.and_then(|c| c.last_transition_time.as_ref()).map(virtual_ms);
+            note(t, previous.and_then(|(_, p)| p.get(&name).copied()).flatten());
             now_seen.insert(name, t);
         }
         self.seen.insert(key.clone(), (created, now_seen));
-        earliest.filter(|t| *t != 0).map(|t| timestamp(t).0.to_string())
+        earliest.map(|t| timestamp(t).0.to_string())
     }
 
     pub fn forget(&mut self, key: &Key) {
@@ -337,7 +335,12 @@ fn subsets_of(service: &Service, pods: &[&Pod]) -> Vec<EndpointSubset> {
             not_ready.sort_by(|a, b| a.ip.cmp(&b.ip));
             let ports: Vec<EndpointPort> = ports
                 .into_iter()
-                .map(|p| EndpointPort { name: Some(p.name).filter(|n| !n.is_empty()), port: p.port, protocol: Some(p.protocol), app_protocol: p.app_protocol })
+                .map(|p| EndpointPort {
+                    name: Some(p.name).filter(|n| !n.is_empty()),
+                    port: p.port,
+                    protocol: Some(p.protocol),
+                    app_protocol: p.app_protocol,
+                })
                 .collect();
             EndpointSubset {
                 addresses: Some(ready).filter(|a| !a.is_empty()),

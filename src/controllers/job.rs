@@ -112,8 +112,7 @@ pub fn is_finished(job: &Job) -> Option<&'static str> {
 
 /// Sets a condition, moving its times only when its status changes (`ensureJobConditionStatus`).
 fn set_condition(status: &mut JobStatus, type_: &str, value: &str, reason: &str, message: &str, now: u64) -> bool {
-    let conditions = status.conditions.get_or_insert_with(Vec::new);
-    if let Some(c) = conditions.iter_mut().find(|c| c.type_ == type_) {
+    if let Some(c) = status.conditions.iter_mut().flatten().find(|c| c.type_ == type_) {
         if c.status == value {
             return false;
         }
@@ -121,7 +120,7 @@ fn set_condition(status: &mut JobStatus, type_: &str, value: &str, reason: &str,
         return true;
     }
     if value == "True" {
-        conditions.push(new_condition(type_, reason, message, now));
+        status.conditions.get_or_insert_with(Vec::new).push(new_condition(type_, reason, message, now));
         return true;
     }
     false
@@ -356,7 +355,14 @@ impl Controller for JobController {
             set_condition(&mut status, "FailureTarget", "True", reason, message, now);
             still_running += self.delete_pods(&job_obj, &active, active.len(), client);
         } else if success {
-            set_condition(&mut status, "SuccessCriteriaMet", "True", "CompletionsReached", "Reached expected number of succeeded pods", now);
+            set_condition(
+                &mut status,
+                "SuccessCriteriaMet",
+                "True",
+                "CompletionsReached",
+                "Reached expected number of succeeded pods",
+                now,
+            );
             still_running += self.delete_pods(&job_obj, &active, active.len(), client);
         } else if suspended {
             self.delete_pods(&job_obj, &active, active.len(), client);
@@ -398,7 +404,9 @@ impl Controller for JobController {
                 if set_condition(&mut status, "Failed", "True", reason, message, now) {
                     client.event(&job_obj, "Warning", reason, message.clone());
                 }
-            } else if success && set_condition(&mut status, "Complete", "True", "CompletionsReached", "Reached expected number of succeeded pods", now) {
+            } else if success
+                && set_condition(&mut status, "Complete", "True", "CompletionsReached", "Reached expected number of succeeded pods", now)
+            {
                 status.completion_time = Some(timestamp(now));
                 client.event(&job_obj, "Normal", "Completed", "Job completed".to_string());
             }
