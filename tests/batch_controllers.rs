@@ -1,8 +1,10 @@
-//! The Job, CronJob and TTL-after-finished controllers on a real cluster. Containers in
-//! kubeglass do not finish on their own yet, so these tests play the kubelet's part where a
-//! pod ends: they write the pod's final status through the API server, as the kubelet would.
+//! The Job, CronJob, TTL-after-finished, Endpoints and EndpointSlice controllers on a real
+//! cluster. Containers in kubeglass do not finish (or fail their readiness) on their own yet,
+//! so these tests play the kubelet's part where a pod ends or turns unready: they write the
+//! pod's status through the API server, as the kubelet would.
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{ContainerState, ContainerStateTerminated, Pod};
+use k8s_openapi::api::core::v1::{ContainerState, ContainerStateTerminated, Endpoints, Pod};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 
 use kubeglass::api::{info, Key, Object};
 use kubeglass::apiserver::{timestamp, EPOCH_SECONDS};
@@ -77,6 +79,19 @@ fn finish(cluster: &mut Cluster, pod: &Pod, code: i32) {
             })
         })
         .expect("pod status update");
+}
+
+/// `kubectl patch … -p '{"spec":{"suspend":false}}'` for a Job or a CronJob.
+fn resume(cluster: &mut Cluster, key: Key) {
+    cluster
+        .request(Component::Kubectl, |c| {
+            c.patch(&key, "patch", |o| match o {
+                Object::Job(j) => j.spec.as_mut().unwrap().suspend = Some(false),
+                Object::CronJob(cj) => cj.spec.as_mut().unwrap().suspend = Some(false),
+                _ => panic!("{key:?} cannot be suspended"),
+            })
+        })
+        .unwrap();
 }
 
 fn conditions(job: &Job) -> Vec<(String, String, String)> {
@@ -275,16 +290,7 @@ fn a_suspended_job_deletes_its_pods_and_resumes_later() {
     let job_now = job(&cluster, "paused").unwrap();
     assert_eq!(conditions(&job_now), [("Suspended".into(), "True".into(), "JobSuspended".into())]);
     assert_eq!(job_now.status.unwrap().start_time, None);
-    let key = Key::new("Job", "default", "paused");
-    cluster
-        .request(Component::Kubectl, |c| {
-            c.patch(&key, "patch", |o| {
-                if let Object::Job(j) = o {
-                    j.spec.as_mut().unwrap().suspend = Some(false);
-                }
-            })
-        })
-        .unwrap();
+    resume(&mut cluster, Key::new("Job", "default", "paused"));
     cluster.advance(1_000);
     assert_eq!(pods_of(&cluster, "paused").len(), 1);
     assert_eq!(conditions(&job(&cluster, "paused").unwrap()), [("Suspended".into(), "False".into(), "JobResumed".into())]);
@@ -346,7 +352,7 @@ fn a_cronjob_starts_a_job_at_each_scheduled_minute() {
     finish(&mut cluster, &pod, 0);
     cluster.advance(1_000);
     let names: Vec<String> = jobs(&cluster).into_iter().filter_map(|j| j.metadata.name).collect();
-    assert_eq!(names, [second.clone()]);
+    assert_eq!(names, std::slice::from_ref(&second));
     let events = events(&mut cluster);
     for expected in [
         format!("Created job {}", job_name("tick", 120)),
@@ -393,16 +399,7 @@ fn more_than_a_hundred_missed_runs_are_reported_and_the_latest_one_started() {
     apply(&mut cluster, &cronjob_manifest("late", "* * * * *", "  suspend: true\n"));
     cluster.advance(150 * 60_000 + 30_000);
     assert!(jobs(&cluster).is_empty());
-    let key = Key::new("CronJob", "default", "late");
-    cluster
-        .request(Component::Kubectl, |c| {
-            c.patch(&key, "patch", |o| {
-                if let Object::CronJob(cj) = o {
-                    cj.spec.as_mut().unwrap().suspend = Some(false);
-                }
-            })
-        })
-        .unwrap();
+    resume(&mut cluster, Key::new("CronJob", "default", "late"));
     cluster.advance(1_000);
     assert_eq!(jobs(&cluster).into_iter().filter_map(|j| j.metadata.name).collect::<Vec<_>>(), [job_name("late", 150 * 60)]);
     assert!(events(&mut cluster).contains("too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew"));
@@ -422,4 +419,115 @@ fn a_cronjob_in_a_fixed_time_zone_stamps_its_jobs_in_that_zone() {
     cluster.advance(1_000);
     let events = events(&mut cluster);
     assert!(events.contains("UnknownTimeZone") && events.contains("unknown time zone Europe/Paris"), "{events}");
+}
+
+fn deployment(name: &str, replicas: usize) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n      - name: nginx\n        image: nginx:1.27\n"
+    )
+}
+
+fn service(name: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  selector:\n    app: {name}\n  ports:\n  - port: 80\n{extra}"
+    )
+}
+
+fn endpoints(cluster: &Cluster, name: &str) -> Endpoints {
+    match cluster.api().peek(&Key::new("Endpoints", "default", name)).as_deref() {
+        Some(Object::Endpoints(e)) => e.clone(),
+        other => panic!("no endpoints {name}: {other:?}"),
+    }
+}
+
+fn slices_of(cluster: &Cluster, service: &str) -> Vec<EndpointSlice> {
+    let all = cluster.api().peek_list(info("EndpointSlice"), Some("default"));
+    all.iter()
+        .filter_map(|s| if let Object::EndpointSlice(s) = &**s { Some(s.clone()) } else { None })
+        .filter(|s| s.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")).map(String::as_str) == Some(service))
+        .collect()
+}
+
+/// What the kubelet reports when a readiness probe starts failing.
+fn make_unready(cluster: &mut Cluster, pod: &Pod) {
+    let key = Key::new("Pod", "default", pod.metadata.name.as_deref().unwrap());
+    let node = pod.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap();
+    cluster
+        .request(Component::Kubelet(node), |c| {
+            c.patch(&key, "update status", |o| {
+                let Object::Pod(p) = o else { return };
+                for c in p.status.as_mut().unwrap().conditions.iter_mut().flatten().filter(|c| c.type_ == "Ready") {
+                    c.status = "False".into();
+                }
+            })
+        })
+        .unwrap();
+}
+
+fn app_pods(cluster: &Cluster, app: &str) -> Vec<Pod> {
+    let all = cluster.api().peek_list(info("Pod"), Some("default"));
+    all.iter()
+        .filter_map(|p| if let Object::Pod(p) = &**p { Some(p.clone()) } else { None })
+        .filter(|p| p.metadata.labels.as_ref().and_then(|l| l.get("app")).map(String::as_str) == Some(app))
+        .collect()
+}
+
+#[test]
+fn an_unready_pod_moves_to_not_ready_addresses_unless_the_service_publishes_them() {
+    let mut cluster = cluster();
+    apply(&mut cluster, &deployment("web", 2));
+    apply(&mut cluster, &service("web", ""));
+    cluster.advance(30_000);
+    let subset = &endpoints(&cluster, "web").subsets.unwrap()[0];
+    assert_eq!(subset.addresses.as_ref().map(Vec::len), Some(2));
+    let pod = app_pods(&cluster, "web").remove(0);
+    make_unready(&mut cluster, &pod);
+    cluster.advance(1_000);
+    let subset = &endpoints(&cluster, "web").subsets.unwrap()[0];
+    assert_eq!(subset.addresses.as_ref().map(Vec::len), Some(1));
+    let not_ready = subset.not_ready_addresses.as_ref().unwrap();
+    assert_eq!(not_ready[0].target_ref.as_ref().unwrap().name, pod.metadata.name);
+    let slice = &slices_of(&cluster, "web")[0];
+    let unready = slice.endpoints.iter().find(|e| e.target_ref.as_ref().unwrap().name == pod.metadata.name).unwrap();
+    let c = unready.conditions.clone().unwrap();
+    assert_eq!((c.ready, c.serving, c.terminating), (Some(false), Some(false), Some(false)));
+
+    apply(&mut cluster, &service("web", "  publishNotReadyAddresses: true\n"));
+    cluster.advance(1_000);
+    let subset = &endpoints(&cluster, "web").subsets.unwrap()[0];
+    assert_eq!((subset.addresses.as_ref().map(Vec::len), subset.not_ready_addresses.as_ref()), (Some(2), None));
+}
+
+#[test]
+fn a_slice_holds_at_most_a_hundred_endpoints() {
+    let mut cluster = cluster();
+    apply(&mut cluster, &deployment("big", 120));
+    apply(&mut cluster, &service("big", ""));
+    cluster.advance(60_000);
+    let mut sizes: Vec<usize> = slices_of(&cluster, "big").iter().map(|s| s.endpoints.len()).collect();
+    sizes.sort();
+    assert_eq!(sizes, [20, 100]);
+    execute(&mut cluster, "kubectl delete service big", None);
+    cluster.advance(1_000);
+    assert!(slices_of(&cluster, "big").is_empty(), "the garbage collector removes the Service's slices");
+    assert!(cluster.api().peek(&Key::new("Endpoints", "default", "big")).is_none());
+}
+
+#[test]
+fn the_kubernetes_service_points_at_the_api_server() {
+    let mut cluster = cluster();
+    let manifest = "apiVersion: v1\nkind: Service\nmetadata:\n  name: kubernetes\nspec:\n  ports:\n  - name: https\n    port: 443\n    targetPort: 6443\n";
+    let exists = cluster.api().peek(&Key::new("Service", "default", "kubernetes")).is_some();
+    if !exists {
+        apply(&mut cluster, manifest);
+    }
+    cluster.advance(1_000);
+    let subset = &endpoints(&cluster, "kubernetes").subsets.unwrap()[0];
+    assert_eq!(subset.addresses.as_ref().unwrap()[0].ip, "172.18.0.2", "the control-plane node's address");
+    assert_eq!(subset.ports.as_ref().unwrap()[0].port, 6443);
+    let slice = match cluster.api().peek(&Key::new("EndpointSlice", "default", "kubernetes")).as_deref() {
+        Some(Object::EndpointSlice(s)) => s.clone(),
+        other => panic!("no kubernetes slice: {other:?}"),
+    };
+    assert_eq!(slice.endpoints[0].addresses, ["172.18.0.2"]);
 }

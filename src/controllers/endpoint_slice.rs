@@ -13,8 +13,8 @@ use crate::api::{controller_ref, info, Key, Object, ObjectMeta};
 use crate::apiserver::{Client, WatchEvent};
 
 use super::endpoints::{
-    api_server_address, hostname, in_endpoints, is_headless, pod_ip, pod_ports, selected_pods, selector, services_selecting, target_ref,
-    PortKey, TriggerTimes, API_SERVER_PORT, HEADLESS, TRIGGER_TIME,
+    api_server_address, hostname, in_endpoints, is_headless, pod_ip, pod_ports, selected_pods, selector, target_ref, PortKey,
+    ServiceInformers, TriggerTimes, API_SERVER_PORT, HEADLESS, TRIGGER_TIME,
 };
 use super::replicaset::is_ready;
 use super::{Controller, Store, WorkQueue};
@@ -27,9 +27,7 @@ const MAX_ENDPOINTS_PER_SLICE: usize = 100;
 
 #[derive(Default)]
 pub struct EndpointSliceController {
-    services: Store,
-    pods: Store,
-    nodes: Store,
+    informers: ServiceInformers,
     slices: Store,
     triggers: TriggerTimes,
     queue: WorkQueue,
@@ -88,36 +86,18 @@ fn identity(e: &Endpoint) -> Option<String> {
 
 impl Controller for EndpointSliceController {
     fn watches(&self, event: &WatchEvent) -> bool {
-        matches!(&*event.object, Object::Service(_) | Object::Pod(_) | Object::Node(_) | Object::EndpointSlice(_))
+        ServiceInformers::watches(event) || matches!(&*event.object, Object::EndpointSlice(_))
     }
 
     fn on_event(&mut self, event: &WatchEvent) {
-        let key = Key::of(&event.object);
-        match &*event.object {
-            Object::Service(_) => {
-                self.services.apply(event);
-                self.queue.add(key);
+        if let Object::EndpointSlice(slice) = &*event.object {
+            self.slices.apply(event);
+            if let Some(service) = slice.metadata.labels.as_ref().and_then(|l| l.get(SERVICE_NAME)) {
+                self.queue.add(Key::new("Service", slice.metadata.namespace.as_deref().unwrap_or(""), service));
             }
-            Object::Pod(pod) => {
-                let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
-                let old_labels = self.pods.get(&key).and_then(|p| p.metadata().labels.clone());
-                let mut affected = services_selecting(&self.services, namespace, pod.metadata.labels.as_ref());
-                affected.extend(services_selecting(&self.services, namespace, old_labels.as_ref()));
-                self.pods.apply(event);
-                affected.into_iter().for_each(|k| self.queue.add(k));
-            }
-            Object::Node(_) => {
-                self.nodes.apply(event);
-                self.queue.add(Key::new("Service", "default", "kubernetes"));
-            }
-            Object::EndpointSlice(slice) => {
-                self.slices.apply(event);
-                if let Some(service) = slice.metadata.labels.as_ref().and_then(|l| l.get(SERVICE_NAME)) {
-                    self.queue.add(Key::new("Service", &key.namespace, service));
-                }
-            }
-            _ => {}
+            return;
         }
+        self.informers.apply(event, &mut self.queue);
     }
 
     fn queue(&mut self) -> &mut WorkQueue {
@@ -125,7 +105,7 @@ impl Controller for EndpointSliceController {
     }
 
     fn sync(&mut self, key: &Key, client: &mut Client) {
-        let Some(svc_obj) = self.services.get(key).cloned() else {
+        let Some(svc_obj) = self.informers.services.get(key).cloned() else {
             self.triggers.forget(key);
             return;
         };
@@ -136,11 +116,11 @@ impl Controller for EndpointSliceController {
             }
             return;
         }
-        let pods = selected_pods(service, &self.pods);
+        let pods = selected_pods(service, &self.informers.pods);
         let trigger = self.triggers.compute(key, service, &pods);
         let mut desired: BTreeMap<Vec<PortKey>, Vec<Endpoint>> = BTreeMap::new();
         for pod in pods.iter().filter(|p| in_endpoints(p, true)) {
-            desired.entry(pod_ports(service, pod)).or_default().push(endpoint(pod, service, &self.nodes));
+            desired.entry(pod_ports(service, pod)).or_default().push(endpoint(pod, service, &self.informers.nodes));
         }
         let mut existing: Vec<EndpointSlice> = self
             .slices
@@ -301,7 +281,7 @@ impl SliceWriter<'_> {
 impl EndpointSliceController {
     /// The `kubernetes` Service's slice, as kube-apiserver's endpoint reconciler writes it.
     fn sync_api_server_slice(&mut self, key: &Key, client: &mut Client) {
-        let Some(ip) = api_server_address(&self.nodes) else { return };
+        let Some(ip) = api_server_address(&self.informers.nodes) else { return };
         let slice = EndpointSlice {
             metadata: ObjectMeta {
                 name: Some(key.name.clone()),

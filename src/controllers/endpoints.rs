@@ -149,9 +149,11 @@ pub fn api_server_address(nodes: &Store) -> Option<String> {
 /// Service's creation) that the next write of a Service's endpoints will reflect.
 #[derive(Default)]
 pub struct TriggerTimes {
-    /// Per Service: its creation time and each pod's trigger time at the last sync.
-    seen: HashMap<Key, (Option<u64>, BTreeMap<String, Option<u64>>)>,
+    seen: HashMap<Key, SeenTimes>,
 }
+
+/// A Service's creation time and each of its pods' trigger times, as of the last sync.
+type SeenTimes = (Option<u64>, BTreeMap<String, Option<u64>>);
 
 impl TriggerTimes {
     /// The annotation value for this sync (RFC 3339 in UTC), or `None` when nothing it can
@@ -186,27 +188,27 @@ impl TriggerTimes {
     }
 }
 
+/// The informers both endpoint controllers keep (Services, pods, Nodes), and which Services a
+/// change concerns: a pod's, under its old and new labels; for a Node, `kubernetes`.
 #[derive(Default)]
-pub struct EndpointsController {
-    services: Store,
-    pods: Store,
-    endpoints: Store,
-    nodes: Store,
-    triggers: TriggerTimes,
-    queue: WorkQueue,
+pub struct ServiceInformers {
+    pub services: Store,
+    pub pods: Store,
+    pub nodes: Store,
 }
 
-impl Controller for EndpointsController {
-    fn watches(&self, event: &WatchEvent) -> bool {
-        matches!(&*event.object, Object::Service(_) | Object::Pod(_) | Object::Endpoints(_) | Object::Node(_))
+impl ServiceInformers {
+    pub fn watches(event: &WatchEvent) -> bool {
+        matches!(&*event.object, Object::Service(_) | Object::Pod(_) | Object::Node(_))
     }
 
-    fn on_event(&mut self, event: &WatchEvent) {
+    /// Applies the event to its cache and queues the Services to sync.
+    pub fn apply(&mut self, event: &WatchEvent, queue: &mut WorkQueue) {
         let key = Key::of(&event.object);
-        match &*event.object {
+        let affected = match &*event.object {
             Object::Service(_) => {
                 self.services.apply(event);
-                self.queue.add(key);
+                vec![key]
             }
             Object::Pod(pod) => {
                 let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
@@ -214,20 +216,41 @@ impl Controller for EndpointsController {
                 let mut affected = services_selecting(&self.services, namespace, pod.metadata.labels.as_ref());
                 affected.extend(services_selecting(&self.services, namespace, old_labels.as_ref()));
                 self.pods.apply(event);
-                affected.into_iter().for_each(|k| self.queue.add(k));
-            }
-            Object::Endpoints(_) => {
-                self.endpoints.apply(event);
-                if event.event_type == WatchEventType::Deleted {
-                    self.queue.add(Key::new("Service", &key.namespace, &key.name));
-                }
+                affected
             }
             Object::Node(_) => {
                 self.nodes.apply(event);
-                self.queue.add(Key::new("Service", "default", "kubernetes"));
+                vec![Key::new("Service", "default", "kubernetes")]
             }
-            _ => {}
+            _ => Vec::new(),
+        };
+        affected.into_iter().for_each(|k| queue.add(k));
+    }
+}
+
+#[derive(Default)]
+pub struct EndpointsController {
+    informers: ServiceInformers,
+    endpoints: Store,
+    triggers: TriggerTimes,
+    queue: WorkQueue,
+}
+
+impl Controller for EndpointsController {
+    fn watches(&self, event: &WatchEvent) -> bool {
+        ServiceInformers::watches(event) || matches!(&*event.object, Object::Endpoints(_))
+    }
+
+    fn on_event(&mut self, event: &WatchEvent) {
+        if let Object::Endpoints(_) = &*event.object {
+            self.endpoints.apply(event);
+            if event.event_type == WatchEventType::Deleted {
+                let key = Key::of(&event.object);
+                self.queue.add(Key::new("Service", &key.namespace, &key.name));
+            }
+            return;
         }
+        self.informers.apply(event, &mut self.queue);
     }
 
     fn queue(&mut self) -> &mut WorkQueue {
@@ -236,7 +259,7 @@ impl Controller for EndpointsController {
 
     fn sync(&mut self, key: &Key, client: &mut Client) {
         let ep_key = Key::new("Endpoints", &key.namespace, &key.name);
-        let Some(svc_obj) = self.services.get(key).cloned() else {
+        let Some(svc_obj) = self.informers.services.get(key).cloned() else {
             self.triggers.forget(key);
             if self.endpoints.get(&ep_key).is_some() {
                 let _ = client.delete(&ep_key, None);
@@ -248,7 +271,7 @@ impl Controller for EndpointsController {
             if key.namespace != "default" || key.name != "kubernetes" {
                 return;
             }
-            let Some(ip) = api_server_address(&self.nodes) else { return };
+            let Some(ip) = api_server_address(&self.informers.nodes) else { return };
             let subset = EndpointSubset {
                 addresses: Some(vec![EndpointAddress { ip, ..Default::default() }]),
                 ports: Some(vec![EndpointPort {
@@ -262,7 +285,7 @@ impl Controller for EndpointsController {
             let labels = BTreeMap::from([("endpointslice.kubernetes.io/skip-mirror".to_string(), "true".to_string())]);
             (vec![subset], Some(labels), None)
         } else {
-            let pods = selected_pods(service, &self.pods);
+            let pods = selected_pods(service, &self.informers.pods);
             let trigger = self.triggers.compute(key, service, &pods);
             let mut labels = service.metadata.labels.clone().unwrap_or_default();
             labels.insert(MANAGED_BY.to_string(), "endpoint-controller".to_string());
