@@ -419,6 +419,12 @@ fn a_cronjob_in_a_fixed_time_zone_stamps_its_jobs_in_that_zone() {
     cluster.advance(1_000);
     let events = events(&mut cluster);
     assert!(events.contains("UnknownTimeZone") && events.contains("unknown time zone Europe/Paris"), "{events}");
+
+    apply(&mut cluster, &cronjob_manifest("typo", "0 25 * * *", ""));
+    apply(&mut cluster, &cronjob_manifest("huge", "0 0 1 1 *", "  startingDeadlineSeconds: -9223372036854775807\n"));
+    cluster.advance(1_000);
+    let events = execute(&mut cluster, "kubectl get events", None);
+    assert!(events.contains(r#"unparseable schedule: "0 25 * * *" : end of range (25) above maximum (23): 25"#), "{events}");
 }
 
 fn deployment(name: &str, replicas: usize) -> String {

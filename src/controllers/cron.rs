@@ -254,8 +254,13 @@ impl Schedule {
             Kind::Fields { minute, hour, dom, month, dow } => (minute, hour, dom, month, dow),
         };
         let has = |bits: u64, v: u32| bits & (1u64 << v) != 0;
+        // Beyond about 35,000 years from 1970 there is nothing to schedule (and the civil-date
+        // arithmetic below stays far from overflowing).
+        if after.unsigned_abs() > 1 << 40 {
+            return None;
+        }
         // Work in the zone's civil time, minute by minute at the coarsest unit that is wrong.
-        let local = after.checked_add(self.offset)?;
+        let local = after + self.offset;
         let mut t = local.div_euclid(60) * 60 + 60;
         let year_limit = civil(t).0 + 5;
         loop {
@@ -377,6 +382,8 @@ mod tests {
         assert_eq!(next("@monthly", at(2026, 12, 15, 0, 0)), Some(at(2027, 1, 1, 0, 0)));
         assert_eq!(next("@weekly", at(2026, 1, 1, 0, 0)), Some(at(2026, 1, 4, 0, 0)));
         assert_eq!(next("0 0 30 2 *", at(2026, 1, 1, 0, 0)), None, "never");
+        assert_eq!(next("* * * * *", i64::MAX), None, "no overflow at the end of time");
+        assert_eq!(next("@every 1h", i64::MAX), None);
     }
 
     #[test]

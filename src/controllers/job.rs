@@ -389,7 +389,7 @@ impl Controller for JobController {
                     if active.len() > want {
                         self.delete_pods(&job_obj, &active, active.len() - want, client);
                     } else if active.len() < want {
-                        self.create_pods(&job_obj, &vec![None; want - active.len()], wait, client);
+                        self.create_pods(&job_obj, &vec![None; (want - active.len()).min(MAX_CREATE_DELETE_PER_SYNC)], wait, client);
                     }
                 }
             }
