@@ -332,8 +332,13 @@ impl Controller for JobController {
         let existing_failure = condition_true(&status, "FailureTarget").map(|c| (c.reason.clone(), c.message.clone()));
         let mut failure: Option<(String, String)> = existing_failure.map(|(r, m)| (r.unwrap_or_default(), m.unwrap_or_default()));
         let mut success = condition_true(&status, "SuccessCriteriaMet").is_some();
+        let suspended = spec.suspend == Some(true);
+        if status.start_time.is_none() && !suspended {
+            status.start_time = Some(timestamp(now));
+        }
         let deadline_ms = spec
             .active_deadline_seconds
+            .filter(|_| !suspended)
             .zip(status.start_time.as_ref())
             .map(|(secs, start)| virtual_ms(start).saturating_add(u64::try_from(secs).unwrap_or(0).saturating_mul(1000)));
         if failure.is_none() && !success {
@@ -349,11 +354,10 @@ impl Controller for JobController {
             }
         }
 
-        let suspended = spec.suspend == Some(true);
-        let mut still_running = active.len() + terminating;
+        let mut deleted: Vec<String> = Vec::new();
         if let Some((reason, message)) = &failure {
             set_condition(&mut status, "FailureTarget", "True", reason, message, now);
-            still_running += self.delete_pods(&job_obj, &active, active.len(), client);
+            deleted = self.delete_pods(&job_obj, &active, active.len(), client);
         } else if success {
             set_condition(
                 &mut status,
@@ -363,23 +367,22 @@ impl Controller for JobController {
                 "Reached expected number of succeeded pods",
                 now,
             );
-            still_running += self.delete_pods(&job_obj, &active, active.len(), client);
+            deleted = self.delete_pods(&job_obj, &active, active.len(), client);
         } else if suspended {
-            self.delete_pods(&job_obj, &active, active.len(), client);
+            deleted = self.delete_pods(&job_obj, &active, active.len(), client);
             if set_condition(&mut status, "Suspended", "True", "JobSuspended", "Job suspended", now) {
                 client.event(&job_obj, "Normal", "Suspended", "Job suspended".to_string());
-                status.start_time = None;
             }
         } else {
+            // A resumed Job starts its activeDeadlineSeconds afresh.
             if set_condition(&mut status, "Suspended", "False", "JobResumed", "Job resumed", now) {
                 client.event(&job_obj, "Normal", "Resumed", "Job resumed".to_string());
-                status.start_time = None;
+                status.start_time = Some(timestamp(now));
             }
-            status.start_time.get_or_insert_with(|| timestamp(now));
             if self.pending.get(key).is_none_or(|n| *n <= 0) {
                 let wait = backoff.remaining_ms(now);
                 if indexed {
-                    self.manage_indexed(&job_obj, &active, &completed, completions.unwrap_or(0), parallelism, wait, client);
+                    deleted = self.manage_indexed(&job_obj, &active, &completed, completions.unwrap_or(0), parallelism, wait, client);
                 } else {
                     let want = match completions {
                         Some(c) => (c - succeeded).clamp(0, parallelism),
@@ -387,7 +390,7 @@ impl Controller for JobController {
                         None => parallelism,
                     } as usize;
                     if active.len() > want {
-                        self.delete_pods(&job_obj, &active, active.len() - want, client);
+                        deleted = self.delete_pods(&job_obj, &active, active.len() - want, client);
                     } else if active.len() < want {
                         self.create_pods(&job_obj, &vec![None; (want - active.len()).min(MAX_CREATE_DELETE_PER_SYNC)], wait, client);
                     }
@@ -397,9 +400,12 @@ impl Controller for JobController {
                 self.queue.add_at(key.clone(), d);
             }
         }
+        // Pods just deleted count as terminating, no longer as active (or ready).
+        let active: Vec<&Pod> = active.into_iter().filter(|p| !deleted.contains(&p.metadata.name.clone().unwrap_or_default())).collect();
+        let terminating = terminating + deleted.len();
 
         // The terminal condition waits until no pod of the Job is running or terminating.
-        if still_running == 0 {
+        if active.is_empty() && terminating == 0 {
             if let Some((reason, message)) = &failure {
                 if set_condition(&mut status, "Failed", "True", reason, message, now) {
                     client.event(&job_obj, "Warning", reason, message.clone());
@@ -411,10 +417,8 @@ impl Controller for JobController {
                 client.event(&job_obj, "Normal", "Completed", "Job completed".to_string());
             }
         }
-        let ready = active.iter().filter(|p| is_ready(p)).count() as i32;
-        let live = failure.is_none() && !success && !suspended;
-        status.active = Some(active.len() as i32).filter(|n| *n > 0 && live);
-        status.ready = Some(if live { ready } else { 0 });
+        status.active = Some(active.len() as i32).filter(|n| *n > 0);
+        status.ready = Some(active.iter().filter(|p| is_ready(p)).count() as i32);
         status.terminating = Some(terminating as i32);
         if status != old_status || !finished.is_empty() {
             self.write_status(key, status, client);
@@ -462,20 +466,20 @@ impl JobController {
     }
 
     /// Deletes up to `count` of the active pods, the least valuable first (not ready, then
-    /// newest); returns how many deletions were sent.
-    fn delete_pods(&mut self, job_obj: &ObjectRef, active: &[&Pod], count: usize, client: &mut Client) -> usize {
+    /// newest); returns the names of those it deleted.
+    fn delete_pods(&mut self, job_obj: &ObjectRef, active: &[&Pod], count: usize, client: &mut Client) -> Vec<String> {
         let mut victims = active.to_vec();
         victims.sort_by_key(|p| (is_ready(p), std::cmp::Reverse(p.metadata.creation_timestamp.as_ref().map_or(0, virtual_ms))));
-        let mut sent = 0;
+        let mut deleted = Vec::new();
         for pod in victims.into_iter().take(count.min(MAX_CREATE_DELETE_PER_SYNC)) {
             let key = pod_key(pod);
             if client.delete(&key, None).is_ok() {
                 *self.pending.entry(Key::of(job_obj)).or_default() += 1;
                 client.event(job_obj, "Normal", "SuccessfulDelete", format!("Deleted pod: {}", key.name));
-                sent += 1;
+                deleted.push(key.name);
             }
         }
-        sent
+        deleted
     }
 
     /// Creates one pod per entry of `indexes` (`None` for NonIndexed Jobs), unless the pod
@@ -516,7 +520,7 @@ impl JobController {
         parallelism: i32,
         wait_ms: u64,
         client: &mut Client,
-    ) {
+    ) -> Vec<String> {
         let mut running: BTreeMap<i32, &Pod> = BTreeMap::new();
         let mut excess: Vec<&Pod> = Vec::new();
         for pod in active {
@@ -532,13 +536,13 @@ impl JobController {
             excess.extend(running.values().rev().take(running.len() - parallelism).copied());
         }
         if !excess.is_empty() {
-            self.delete_pods(job_obj, &excess, excess.len(), client);
-            return;
+            return self.delete_pods(job_obj, &excess, excess.len(), client);
         }
         let room = parallelism.saturating_sub(running.len());
         let pending: Vec<Option<i32>> =
             (0..completions).filter(|i| !completed.contains(i) && !running.contains_key(i)).take(room).map(Some).collect();
         self.create_pods(job_obj, &pending, wait_ms, client);
+        Vec::new()
     }
 }
 
