@@ -537,3 +537,28 @@ fn the_kubernetes_service_points_at_the_api_server() {
     };
     assert_eq!(slice.endpoints[0].addresses, ["172.18.0.2"]);
 }
+
+#[test]
+fn an_endpoint_carries_its_nodes_zone() {
+    let mut cluster = cluster();
+    for (node, zone) in [("worker-1", "zone-a"), ("worker-2", "zone-b"), ("worker-3", "zone-c")] {
+        let key = Key::new("Node", "", node);
+        cluster
+            .request(Component::Kubectl, |c| {
+                c.patch(&key, "patch", |o| {
+                    o.metadata_mut().labels.get_or_insert_with(Default::default).insert("topology.kubernetes.io/zone".into(), zone.into());
+                })
+            })
+            .unwrap();
+    }
+    apply(&mut cluster, &deployment("web", 1));
+    apply(&mut cluster, &service("web", ""));
+    cluster.advance(30_000);
+    let endpoint = slices_of(&cluster, "web")[0].endpoints[0].clone();
+    let zone = match endpoint.node_name.as_deref() {
+        Some("worker-1") => "zone-a",
+        Some("worker-2") => "zone-b",
+        _ => "zone-c",
+    };
+    assert_eq!(endpoint.zone.as_deref(), Some(zone));
+}
