@@ -134,10 +134,14 @@ impl Controller for CronJobController {
                 }
             }
         }
+        // An active Job the cache lacks is asked for, in case the cache is behind.
         let missing: Vec<ObjectReference> = active.iter().filter(|r| !jobs.iter().any(|j| j.metadata.uid == r.uid)).cloned().collect();
         for r in missing {
-            client.event(&cj_obj, "Normal", "MissingJob", format!("Active job went missing: {}", r.name.clone().unwrap_or_default()));
-            active.retain(|a| a.uid != r.uid);
+            let name = r.name.clone().unwrap_or_default();
+            if client.get(&Key::new("Job", r.namespace.as_deref().unwrap_or(""), &name)).is_err() {
+                client.event(&cj_obj, "Normal", "MissingJob", format!("Active job went missing: {name}"));
+                active.retain(|a| a.uid != r.uid);
+            }
         }
 
         let requeue =
