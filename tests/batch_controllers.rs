@@ -207,6 +207,35 @@ fn failed_pods_are_replaced_after_a_doubling_back_off_until_the_backoff_limit() 
 }
 
 #[test]
+fn with_restart_policy_on_failure_container_restarts_count_against_the_backoff_limit() {
+    let mut cluster = cluster();
+    apply(&mut cluster, &job_manifest("retry", "  backoffLimit: 3\n").replace("Never", "OnFailure"));
+    cluster.advance(30_000);
+    let pod = running(&cluster, "retry").remove(0);
+    let restart = |cluster: &mut Cluster, count: i32| {
+        let key = Key::new("Pod", "default", pod.metadata.name.as_deref().unwrap());
+        let node = pod.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap();
+        cluster
+            .request(Component::Kubelet(node), |c| {
+                c.patch(&key, "update status", |o| {
+                    let Object::Pod(p) = o else { return };
+                    for c in p.status.as_mut().unwrap().container_statuses.iter_mut().flatten() {
+                        c.restart_count = count;
+                    }
+                })
+            })
+            .unwrap();
+        cluster.advance(1_000);
+    };
+    restart(&mut cluster, 2);
+    assert_eq!(conditions(&job(&cluster, "retry").unwrap()), [], "two restarts are within the limit");
+    restart(&mut cluster, 3);
+    let job_now = job(&cluster, "retry").unwrap();
+    assert_eq!(conditions(&job_now)[0], ("FailureTarget".into(), "True".into(), "BackoffLimitExceeded".into()));
+    assert!(pods_of(&cluster, "retry")[0].metadata.deletion_timestamp.is_some(), "the restarting pod is deleted");
+}
+
+#[test]
 fn the_active_deadline_fails_the_job_and_deletes_its_pods() {
     let mut cluster = cluster();
     apply(&mut cluster, &job_manifest("slow", "  activeDeadlineSeconds: 30\n"));

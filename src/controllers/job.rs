@@ -209,7 +209,7 @@ impl Controller for JobController {
                 };
                 if observed {
                     if let Some(n) = self.pending.get_mut(&job) {
-                        *n -= 1;
+                        *n = (*n - 1).max(0);
                     }
                 }
                 if deleted && has_finalizer(pod) && !self.counted.contains(&uid) {
