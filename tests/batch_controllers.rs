@@ -591,3 +591,18 @@ fn an_endpoint_carries_its_nodes_zone() {
     };
     assert_eq!(endpoint.zone.as_deref(), Some(zone));
 }
+
+#[test]
+fn absurd_job_numbers_do_not_panic_the_controller() {
+    let mut cluster = cluster();
+    for (name, spec) in [
+        ("neg", "  completions: -2147483648\n  parallelism: -5\n  backoffLimit: -1\n  activeDeadlineSeconds: -9223372036854775808\n"),
+        ("idx", "  completions: -2147483648\n  completionMode: Indexed\n"),
+        ("max", "  completions: 2147483647\n  parallelism: 3\n  completionMode: Indexed\n  ttlSecondsAfterFinished: -1\n"),
+    ] {
+        let out = execute(&mut cluster, "kubectl apply -f -", Some(&job_manifest(name, spec)));
+        assert!(!out.is_empty());
+    }
+    cluster.advance(60_000);
+    assert_eq!(running(&cluster, "max").len(), 3);
+}

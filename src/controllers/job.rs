@@ -157,7 +157,7 @@ fn parse_indexes(text: &str, completions: i32) -> BTreeSet<i32> {
     for part in text.split(',').filter(|p| !p.is_empty()) {
         let (a, b) = part.split_once('-').unwrap_or((part, part));
         if let (Ok(a), Ok(b)) = (a.parse::<i32>(), b.parse::<i32>()) {
-            set.extend((a.max(0)..=b.min(completions - 1)).take(100_000));
+            set.extend((a.max(0)..=b.min(completions.saturating_sub(1))).take(100_000));
         }
     }
     set
@@ -385,7 +385,7 @@ impl Controller for JobController {
                     deleted = self.manage_indexed(&job_obj, &active, &completed, completions.unwrap_or(0), parallelism, wait, client);
                 } else {
                     let want = match completions {
-                        Some(c) => (c - succeeded).clamp(0, parallelism),
+                        Some(c) => c.saturating_sub(succeeded).clamp(0, parallelism),
                         None if succeeded > 0 => active.len() as i32,
                         None => parallelism,
                     } as usize;
