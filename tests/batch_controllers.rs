@@ -3,13 +3,14 @@
 //! so these tests play the kubelet's part where a pod ends or turns unready: they write the
 //! pod's status through the API server, as the kubelet would.
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{ContainerState, ContainerStateTerminated, Endpoints, Pod};
+use k8s_openapi::api::core::v1::{ContainerState, ContainerStateTerminated, Endpoints, Pod, PodStatus};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 
-use kubeglass::api::{info, Key, Object};
+use kubeglass::api::{info, Key, Object, ObjectMeta};
 use kubeglass::apiserver::{timestamp, EPOCH_SECONDS};
 use kubeglass::kubectl::execute;
 use kubeglass::{Cluster, ClusterConfig, Component};
+use serde::de::DeserializeOwned;
 
 fn cluster() -> Cluster {
     Cluster::new(ClusterConfig::default())
@@ -26,21 +27,32 @@ fn job_manifest(name: &str, spec: &str) -> String {
     )
 }
 
-fn job(cluster: &Cluster, name: &str) -> Option<Job> {
-    match cluster.api().peek(&Key::new("Job", "default", name)).as_deref() {
-        Some(Object::Job(j)) => Some(j.clone()),
-        _ => None,
-    }
+/// The stored object of a kind in `default`, as its API type.
+fn get<T: DeserializeOwned>(cluster: &Cluster, kind: &'static str, name: &str) -> Option<T> {
+    let object = cluster.api().peek(&Key::new(kind, "default", name))?;
+    serde_json::from_value(object.to_json()).ok()
 }
 
+/// The stored objects of a kind in `default` that have all the labels in `selector`.
+fn list<T: DeserializeOwned + k8s_openapi::Metadata<Ty = ObjectMeta>>(
+    cluster: &Cluster,
+    kind: &'static str,
+    selector: &[(&str, &str)],
+) -> Vec<T> {
+    let objects = cluster.api().peek_list(info(kind), Some("default"));
+    let typed = objects.iter().filter_map(|o| serde_json::from_value::<T>(o.to_json()).ok());
+    let labelled =
+        |o: &T| selector.iter().all(|(k, v)| o.metadata().labels.as_ref().and_then(|l| l.get(*k)).map(String::as_str) == Some(*v));
+    typed.filter(labelled).collect()
+}
+
+fn job(cluster: &Cluster, name: &str) -> Option<Job> {
+    get(cluster, "Job", name)
+}
+
+/// The Job's pods, oldest first.
 fn pods_of(cluster: &Cluster, job: &str) -> Vec<Pod> {
-    let mut pods: Vec<Pod> = cluster
-        .api()
-        .peek_list(info("Pod"), Some("default"))
-        .iter()
-        .filter_map(|p| if let Object::Pod(p) = &**p { Some(p.clone()) } else { None })
-        .filter(|p| p.metadata.labels.as_ref().and_then(|l| l.get("job-name")).map(String::as_str) == Some(job))
-        .collect();
+    let mut pods: Vec<Pod> = list(cluster, "Pod", &[("job-name", job)]);
     pods.sort_by_key(|p| (p.metadata.creation_timestamp.clone().map(|t| t.0), p.metadata.name.clone()));
     pods
 }
@@ -53,32 +65,39 @@ fn running(cluster: &Cluster, job: &str) -> Vec<Pod> {
     pods_of(cluster, job).into_iter().filter(|p| phase(p) == "Running" && p.metadata.deletion_timestamp.is_none()).collect()
 }
 
-/// What the kubelet reports when the pod's only container exits with `code`.
-fn finish(cluster: &mut Cluster, pod: &Pod, code: i32) {
+/// Writes the pod's status as its node's kubelet would.
+fn kubelet_reports(cluster: &mut Cluster, pod: &Pod, change: impl FnOnce(&mut PodStatus)) {
     let key = Key::new("Pod", "default", pod.metadata.name.as_deref().unwrap());
     let node = pod.spec.as_ref().and_then(|s| s.node_name.clone()).expect("a running pod has a node");
-    let now = timestamp(cluster.now_ms());
     cluster
         .request(Component::Kubelet(node), |c| {
             c.patch(&key, "update status", |o| {
-                let Object::Pod(p) = o else { return };
-                let status = p.status.get_or_insert_with(Default::default);
-                status.phase = Some(if code == 0 { "Succeeded" } else { "Failed" }.to_string());
-                for c in status.container_statuses.iter_mut().flatten() {
-                    c.ready = false;
-                    c.state = Some(ContainerState {
-                        terminated: Some(ContainerStateTerminated {
-                            exit_code: code,
-                            reason: Some(if code == 0 { "Completed" } else { "Error" }.to_string()),
-                            finished_at: Some(now.clone()),
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    });
+                if let Object::Pod(p) = o {
+                    change(p.status.get_or_insert_with(Default::default));
                 }
             })
         })
         .expect("pod status update");
+}
+
+/// What the kubelet reports when the pod's only container exits with `code`.
+fn finish(cluster: &mut Cluster, pod: &Pod, code: i32) {
+    let now = timestamp(cluster.now_ms());
+    kubelet_reports(cluster, pod, |status| {
+        status.phase = Some(if code == 0 { "Succeeded" } else { "Failed" }.to_string());
+        for c in status.container_statuses.iter_mut().flatten() {
+            c.ready = false;
+            c.state = Some(ContainerState {
+                terminated: Some(ContainerStateTerminated {
+                    exit_code: code,
+                    reason: Some(if code == 0 { "Completed" } else { "Error" }.to_string()),
+                    finished_at: Some(now.clone()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        }
+    });
 }
 
 /// `kubectl patch … -p '{"spec":{"suspend":false}}'` for a Job or a CronJob.
@@ -92,6 +111,11 @@ fn resume(cluster: &mut Cluster, key: Key) {
             })
         })
         .unwrap();
+}
+
+/// A True condition of this type and reason, as [`conditions`] lists it.
+fn cond(type_: &str, reason: &str) -> (String, String, String) {
+    (type_.to_string(), "True".to_string(), reason.to_string())
 }
 
 fn conditions(job: &Job) -> Vec<(String, String, String)> {
@@ -153,13 +177,7 @@ fn a_job_runs_its_completions_at_most_parallelism_at_a_time() {
     }
     cluster.advance(1_000);
     let job = job(&cluster, "pi").unwrap();
-    assert_eq!(
-        conditions(&job),
-        [
-            ("SuccessCriteriaMet".into(), "True".into(), "CompletionsReached".into()),
-            ("Complete".into(), "True".into(), "CompletionsReached".into())
-        ]
-    );
+    assert_eq!(conditions(&job), [cond("SuccessCriteriaMet", "CompletionsReached"), cond("Complete", "CompletionsReached")]);
     let status = job.status.unwrap();
     assert_eq!((status.succeeded, status.active, status.ready), (Some(3), None, Some(0)));
     assert!(status.completion_time.is_some());
@@ -193,13 +211,7 @@ fn failed_pods_are_replaced_after_a_doubling_back_off_until_the_backoff_limit() 
     }
     cluster.advance(1_000);
     let job = job(&cluster, "flaky").unwrap();
-    assert_eq!(
-        conditions(&job),
-        [
-            ("FailureTarget".into(), "True".into(), "BackoffLimitExceeded".into()),
-            ("Failed".into(), "True".into(), "BackoffLimitExceeded".into())
-        ]
-    );
+    assert_eq!(conditions(&job), [cond("FailureTarget", "BackoffLimitExceeded"), cond("Failed", "BackoffLimitExceeded")]);
     assert_eq!(job.status.as_ref().unwrap().failed, Some(3));
     assert!(events(&mut cluster).contains("Job has reached the specified backoff limit"));
     cluster.advance(600_000);
@@ -213,25 +225,18 @@ fn with_restart_policy_on_failure_container_restarts_count_against_the_backoff_l
     cluster.advance(30_000);
     let pod = running(&cluster, "retry").remove(0);
     let restart = |cluster: &mut Cluster, count: i32| {
-        let key = Key::new("Pod", "default", pod.metadata.name.as_deref().unwrap());
-        let node = pod.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap();
-        cluster
-            .request(Component::Kubelet(node), |c| {
-                c.patch(&key, "update status", |o| {
-                    let Object::Pod(p) = o else { return };
-                    for c in p.status.as_mut().unwrap().container_statuses.iter_mut().flatten() {
-                        c.restart_count = count;
-                    }
-                })
-            })
-            .unwrap();
+        kubelet_reports(cluster, &pod, |status| {
+            for c in status.container_statuses.iter_mut().flatten() {
+                c.restart_count = count;
+            }
+        });
         cluster.advance(1_000);
     };
     restart(&mut cluster, 2);
     assert_eq!(conditions(&job(&cluster, "retry").unwrap()), [], "two restarts are within the limit");
     restart(&mut cluster, 3);
     let job_now = job(&cluster, "retry").unwrap();
-    assert_eq!(conditions(&job_now)[0], ("FailureTarget".into(), "True".into(), "BackoffLimitExceeded".into()));
+    assert_eq!(conditions(&job_now)[0], cond("FailureTarget", "BackoffLimitExceeded"));
     assert!(pods_of(&cluster, "retry")[0].metadata.deletion_timestamp.is_some(), "the restarting pod is deleted");
 }
 
@@ -243,13 +248,13 @@ fn the_active_deadline_fails_the_job_and_deletes_its_pods() {
     assert_eq!(conditions(&job(&cluster, "slow").unwrap()), []);
     cluster.advance(2_000);
     let job_now = job(&cluster, "slow").unwrap();
-    assert_eq!(conditions(&job_now), [("FailureTarget".into(), "True".into(), "DeadlineExceeded".into())]);
+    assert_eq!(conditions(&job_now), [cond("FailureTarget", "DeadlineExceeded")]);
     let pods = pods_of(&cluster, "slow");
     assert!(pods[0].metadata.deletion_timestamp.is_some(), "the running pod is being deleted");
     cluster.advance(40_000);
     assert!(pods_of(&cluster, "slow").is_empty());
     let job_now = job(&cluster, "slow").unwrap();
-    assert_eq!(conditions(&job_now)[1], ("Failed".into(), "True".into(), "DeadlineExceeded".into()), "once no pod is left");
+    assert_eq!(conditions(&job_now)[1], cond("Failed", "DeadlineExceeded"), "once no pod is left");
     assert_eq!(job_now.status.unwrap().failed, Some(1), "the deleted pod counts as failed");
     let events = events(&mut cluster);
     assert!(events.contains("Deleted pod: slow-") && events.contains("Job was active longer than specified deadline"), "{events}");
@@ -317,7 +322,7 @@ fn a_suspended_job_deletes_its_pods_and_resumes_later() {
     cluster.advance(5_000);
     assert!(pods_of(&cluster, "paused").is_empty());
     let job_now = job(&cluster, "paused").unwrap();
-    assert_eq!(conditions(&job_now), [("Suspended".into(), "True".into(), "JobSuspended".into())]);
+    assert_eq!(conditions(&job_now), [cond("Suspended", "JobSuspended")]);
     assert_eq!(job_now.status.unwrap().start_time, None);
     resume(&mut cluster, Key::new("Job", "default", "paused"));
     cluster.advance(1_000);
@@ -332,18 +337,6 @@ fn cronjob_manifest(name: &str, schedule: &str, extra: &str) -> String {
     )
 }
 
-fn cronjob(cluster: &Cluster, name: &str) -> CronJob {
-    match cluster.api().peek(&Key::new("CronJob", "default", name)).as_deref() {
-        Some(Object::CronJob(c)) => c.clone(),
-        _ => panic!("no cronjob {name}"),
-    }
-}
-
-fn jobs(cluster: &Cluster) -> Vec<Job> {
-    let all = cluster.api().peek_list(info("Job"), Some("default"));
-    all.iter().filter_map(|j| if let Object::Job(j) = &**j { Some(j.clone()) } else { None }).collect()
-}
-
 /// `<cronjob>-<minutes since the epoch>` of a virtual time in seconds.
 fn job_name(cronjob: &str, at_s: i64) -> String {
     format!("{cronjob}-{}", (EPOCH_SECONDS + at_s) / 60)
@@ -354,15 +347,15 @@ fn a_cronjob_starts_a_job_at_each_scheduled_minute() {
     let mut cluster = cluster();
     apply(&mut cluster, &cronjob_manifest("tick", "*/2 * * * *", "  successfulJobsHistoryLimit: 1\n"));
     cluster.advance(119_000);
-    assert!(jobs(&cluster).is_empty(), "nothing before 00:02");
+    assert!(list::<Job>(&cluster, "Job", &[]).is_empty(), "nothing before 00:02");
     cluster.advance(1_200);
-    let started = jobs(&cluster);
+    let started = list::<Job>(&cluster, "Job", &[]);
     assert_eq!(started.len(), 1);
     let first = &started[0];
     assert_eq!(first.metadata.name.as_deref(), Some(job_name("tick", 120).as_str()));
     let annotation = first.metadata.annotations.as_ref().and_then(|a| a.get("batch.kubernetes.io/cronjob-scheduled-timestamp"));
     assert_eq!(annotation.map(String::as_str), Some("2026-01-01T00:02:00Z"));
-    let status = cronjob(&cluster, "tick").status.unwrap();
+    let status = get::<CronJob>(&cluster, "CronJob", "tick").unwrap().status.unwrap();
     assert_eq!(status.last_schedule_time, Some(timestamp(120_000)));
     assert_eq!(status.active.unwrap()[0].name, first.metadata.name);
 
@@ -370,7 +363,7 @@ fn a_cronjob_starts_a_job_at_each_scheduled_minute() {
     let pod = running(&cluster, first.metadata.name.as_deref().unwrap()).remove(0);
     finish(&mut cluster, &pod, 0);
     cluster.advance(1_000);
-    let status = cronjob(&cluster, "tick").status.unwrap();
+    let status = get::<CronJob>(&cluster, "CronJob", "tick").unwrap().status.unwrap();
     assert_eq!(status.active, None);
     assert!(status.last_successful_time.is_some());
 
@@ -380,7 +373,7 @@ fn a_cronjob_starts_a_job_at_each_scheduled_minute() {
     let pod = running(&cluster, &second).remove(0);
     finish(&mut cluster, &pod, 0);
     cluster.advance(1_000);
-    let names: Vec<String> = jobs(&cluster).into_iter().filter_map(|j| j.metadata.name).collect();
+    let names: Vec<String> = list::<Job>(&cluster, "Job", &[]).into_iter().filter_map(|j| j.metadata.name).collect();
     assert_eq!(names, std::slice::from_ref(&second));
     let events = events(&mut cluster);
     for expected in [
@@ -401,7 +394,7 @@ fn an_idle_cronjob_sleeps_until_its_next_run() {
     cluster.advance(3_500_000);
     assert_eq!(cluster.messages().len(), before, "no request while nothing is due");
     cluster.advance(200_000);
-    assert_eq!(jobs(&cluster).len(), 1, "the 01:00 run");
+    assert_eq!(list::<Job>(&cluster, "Job", &[]).len(), 1, "the 01:00 run");
 }
 
 #[test]
@@ -411,7 +404,8 @@ fn forbid_skips_a_run_while_the_last_one_is_active_and_replace_swaps_it() {
     apply(&mut cluster, &cronjob_manifest("fresh", "* * * * *", "  concurrencyPolicy: Replace\n"));
     cluster.advance(130_000);
     let names = |cluster: &Cluster, prefix: &str| -> Vec<String> {
-        let mut names: Vec<String> = jobs(cluster).into_iter().filter_map(|j| j.metadata.name).filter(|n| n.starts_with(prefix)).collect();
+        let mut names: Vec<String> =
+            list::<Job>(cluster, "Job", &[]).into_iter().filter_map(|j| j.metadata.name).filter(|n| n.starts_with(prefix)).collect();
         names.sort();
         names
     };
@@ -427,10 +421,13 @@ fn more_than_a_hundred_missed_runs_are_reported_and_the_latest_one_started() {
     let mut cluster = cluster();
     apply(&mut cluster, &cronjob_manifest("late", "* * * * *", "  suspend: true\n"));
     cluster.advance(150 * 60_000 + 30_000);
-    assert!(jobs(&cluster).is_empty());
+    assert!(list::<Job>(&cluster, "Job", &[]).is_empty());
     resume(&mut cluster, Key::new("CronJob", "default", "late"));
     cluster.advance(1_000);
-    assert_eq!(jobs(&cluster).into_iter().filter_map(|j| j.metadata.name).collect::<Vec<_>>(), [job_name("late", 150 * 60)]);
+    assert_eq!(
+        list::<Job>(&cluster, "Job", &[]).into_iter().filter_map(|j| j.metadata.name).collect::<Vec<_>>(),
+        [job_name("late", 150 * 60)]
+    );
     assert!(events(&mut cluster).contains("too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew"));
 }
 
@@ -439,7 +436,7 @@ fn a_cronjob_in_a_fixed_time_zone_stamps_its_jobs_in_that_zone() {
     let mut cluster = cluster();
     apply(&mut cluster, &cronjob_manifest("zoned", "0 3 * * *", "  timeZone: Etc/GMT-2\n"));
     cluster.advance(3_600_000 + 1_000);
-    let started = jobs(&cluster);
+    let started = list::<Job>(&cluster, "Job", &[]);
     assert_eq!(started.len(), 1, "03:00 in UTC+2 is 01:00 UTC");
     let annotation = started[0].metadata.annotations.as_ref().and_then(|a| a.get("batch.kubernetes.io/cronjob-scheduled-timestamp"));
     assert_eq!(annotation.map(String::as_str), Some("2026-01-01T03:00:00+02:00"));
@@ -468,43 +465,13 @@ fn service(name: &str, extra: &str) -> String {
     )
 }
 
-fn endpoints(cluster: &Cluster, name: &str) -> Endpoints {
-    match cluster.api().peek(&Key::new("Endpoints", "default", name)).as_deref() {
-        Some(Object::Endpoints(e)) => e.clone(),
-        other => panic!("no endpoints {name}: {other:?}"),
-    }
-}
-
-fn slices_of(cluster: &Cluster, service: &str) -> Vec<EndpointSlice> {
-    let all = cluster.api().peek_list(info("EndpointSlice"), Some("default"));
-    all.iter()
-        .filter_map(|s| if let Object::EndpointSlice(s) = &**s { Some(s.clone()) } else { None })
-        .filter(|s| s.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")).map(String::as_str) == Some(service))
-        .collect()
-}
-
 /// What the kubelet reports when a readiness probe starts failing.
 fn make_unready(cluster: &mut Cluster, pod: &Pod) {
-    let key = Key::new("Pod", "default", pod.metadata.name.as_deref().unwrap());
-    let node = pod.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap();
-    cluster
-        .request(Component::Kubelet(node), |c| {
-            c.patch(&key, "update status", |o| {
-                let Object::Pod(p) = o else { return };
-                for c in p.status.as_mut().unwrap().conditions.iter_mut().flatten().filter(|c| c.type_ == "Ready") {
-                    c.status = "False".into();
-                }
-            })
-        })
-        .unwrap();
-}
-
-fn app_pods(cluster: &Cluster, app: &str) -> Vec<Pod> {
-    let all = cluster.api().peek_list(info("Pod"), Some("default"));
-    all.iter()
-        .filter_map(|p| if let Object::Pod(p) = &**p { Some(p.clone()) } else { None })
-        .filter(|p| p.metadata.labels.as_ref().and_then(|l| l.get("app")).map(String::as_str) == Some(app))
-        .collect()
+    kubelet_reports(cluster, pod, |status| {
+        for c in status.conditions.iter_mut().flatten().filter(|c| c.type_ == "Ready") {
+            c.status = "False".into();
+        }
+    });
 }
 
 #[test]
@@ -513,23 +480,23 @@ fn an_unready_pod_moves_to_not_ready_addresses_unless_the_service_publishes_them
     apply(&mut cluster, &deployment("web", 2));
     apply(&mut cluster, &service("web", ""));
     cluster.advance(30_000);
-    let subset = &endpoints(&cluster, "web").subsets.unwrap()[0];
+    let subset = &get::<Endpoints>(&cluster, "Endpoints", "web").unwrap().subsets.unwrap()[0];
     assert_eq!(subset.addresses.as_ref().map(Vec::len), Some(2));
-    let pod = app_pods(&cluster, "web").remove(0);
+    let pod = list::<Pod>(&cluster, "Pod", &[("app", "web")]).remove(0);
     make_unready(&mut cluster, &pod);
     cluster.advance(1_000);
-    let subset = &endpoints(&cluster, "web").subsets.unwrap()[0];
+    let subset = &get::<Endpoints>(&cluster, "Endpoints", "web").unwrap().subsets.unwrap()[0];
     assert_eq!(subset.addresses.as_ref().map(Vec::len), Some(1));
     let not_ready = subset.not_ready_addresses.as_ref().unwrap();
     assert_eq!(not_ready[0].target_ref.as_ref().unwrap().name, pod.metadata.name);
-    let slice = &slices_of(&cluster, "web")[0];
+    let slice = &list::<EndpointSlice>(&cluster, "EndpointSlice", &[("kubernetes.io/service-name", "web")])[0];
     let unready = slice.endpoints.iter().find(|e| e.target_ref.as_ref().unwrap().name == pod.metadata.name).unwrap();
     let c = unready.conditions.clone().unwrap();
     assert_eq!((c.ready, c.serving, c.terminating), (Some(false), Some(false), Some(false)));
 
     apply(&mut cluster, &service("web", "  publishNotReadyAddresses: true\n"));
     cluster.advance(1_000);
-    let subset = &endpoints(&cluster, "web").subsets.unwrap()[0];
+    let subset = &get::<Endpoints>(&cluster, "Endpoints", "web").unwrap().subsets.unwrap()[0];
     assert_eq!((subset.addresses.as_ref().map(Vec::len), subset.not_ready_addresses.as_ref()), (Some(2), None));
 }
 
@@ -539,12 +506,18 @@ fn a_slice_holds_at_most_a_hundred_endpoints() {
     apply(&mut cluster, &deployment("big", 120));
     apply(&mut cluster, &service("big", ""));
     cluster.advance(60_000);
-    let mut sizes: Vec<usize> = slices_of(&cluster, "big").iter().map(|s| s.endpoints.len()).collect();
+    let mut sizes: Vec<usize> = list::<EndpointSlice>(&cluster, "EndpointSlice", &[("kubernetes.io/service-name", "big")])
+        .iter()
+        .map(|s| s.endpoints.len())
+        .collect();
     sizes.sort();
     assert_eq!(sizes, [20, 100]);
     execute(&mut cluster, "kubectl delete service big", None);
     cluster.advance(1_000);
-    assert!(slices_of(&cluster, "big").is_empty(), "the garbage collector removes the Service's slices");
+    assert!(
+        list::<EndpointSlice>(&cluster, "EndpointSlice", &[("kubernetes.io/service-name", "big")]).is_empty(),
+        "the garbage collector removes the Service's slices"
+    );
     assert!(cluster.api().peek(&Key::new("Endpoints", "default", "big")).is_none());
 }
 
@@ -557,13 +530,10 @@ fn the_kubernetes_service_points_at_the_api_server() {
         apply(&mut cluster, manifest);
     }
     cluster.advance(1_000);
-    let subset = &endpoints(&cluster, "kubernetes").subsets.unwrap()[0];
+    let subset = &get::<Endpoints>(&cluster, "Endpoints", "kubernetes").unwrap().subsets.unwrap()[0];
     assert_eq!(subset.addresses.as_ref().unwrap()[0].ip, "172.18.0.2", "the control-plane node's address");
     assert_eq!(subset.ports.as_ref().unwrap()[0].port, 6443);
-    let slice = match cluster.api().peek(&Key::new("EndpointSlice", "default", "kubernetes")).as_deref() {
-        Some(Object::EndpointSlice(s)) => s.clone(),
-        other => panic!("no kubernetes slice: {other:?}"),
-    };
+    let slice: EndpointSlice = get(&cluster, "EndpointSlice", "kubernetes").expect("the kubernetes EndpointSlice");
     assert_eq!(slice.endpoints[0].addresses, ["172.18.0.2"]);
 }
 
@@ -583,7 +553,7 @@ fn an_endpoint_carries_its_nodes_zone() {
     apply(&mut cluster, &deployment("web", 1));
     apply(&mut cluster, &service("web", ""));
     cluster.advance(30_000);
-    let endpoint = slices_of(&cluster, "web")[0].endpoints[0].clone();
+    let endpoint = list::<EndpointSlice>(&cluster, "EndpointSlice", &[("kubernetes.io/service-name", "web")])[0].endpoints[0].clone();
     let zone = match endpoint.node_name.as_deref() {
         Some("worker-1") => "zone-a",
         Some("worker-2") => "zone-b",
