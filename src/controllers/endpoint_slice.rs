@@ -4,7 +4,7 @@
 //! list of resolved ports. Each endpoint says whether its pod is ready, serving and
 //! terminating; terminating pods stay listed (with `serving` telling whether they still
 //! answer). The slices are owned by the Service, so the garbage collector removes them with it.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort, EndpointSlice};
@@ -140,7 +140,9 @@ impl Controller for EndpointSliceController {
         let mut updates: Vec<EndpointSlice> = Vec::new();
         let mut creates: Vec<(Vec<PortKey>, Vec<Endpoint>)> = Vec::new();
         for (ports, wanted) in &desired {
-            let mut remaining: Vec<Endpoint> = wanted.clone();
+            // The wanted endpoints, by the pod they point at, in pod-name order.
+            let mut wanted: Vec<Option<Endpoint>> = wanted.iter().cloned().map(Some).collect();
+            let index: HashMap<String, usize> = wanted.iter().enumerate().filter_map(|(i, e)| Some((identity(e.as_ref()?)?, i))).collect();
             let mut mine: Vec<EndpointSlice> = Vec::new();
             existing.retain(|s| {
                 let same = from_api(s.ports.as_ref()) == *ports;
@@ -151,17 +153,11 @@ impl Controller for EndpointSliceController {
             });
             // Endpoints stay in the slice that has them (updated in place); gone ones leave.
             for slice in &mut mine {
-                let kept: Vec<Endpoint> = slice
-                    .endpoints
-                    .iter()
-                    .filter_map(|e| {
-                        let at = remaining.iter().position(|w| identity(w) == identity(e))?;
-                        Some(remaining.remove(at))
-                    })
-                    .collect();
-                slice.endpoints = kept;
+                let kept = slice.endpoints.iter().filter_map(|e| wanted.get_mut(*index.get(&identity(e)?)?)?.take());
+                slice.endpoints = kept.collect();
             }
             // New endpoints fill the slices with room, then new slices.
+            let mut remaining: Vec<Endpoint> = wanted.into_iter().flatten().collect();
             for slice in &mut mine {
                 let room = MAX_ENDPOINTS_PER_SLICE.saturating_sub(slice.endpoints.len()).min(remaining.len());
                 slice.endpoints.extend(remaining.drain(..room));
