@@ -131,8 +131,11 @@ pub fn hostname(pod: &Pod, service: &Service) -> Option<String> {
     (spec.subdomain.is_some() && spec.subdomain == service.metadata.name).then(|| spec.hostname.clone()).flatten()
 }
 
+/// `!IsServiceIPSet`: the Service has no cluster IP (`None`, or an ExternalName Service's empty
+/// one). An unset clusterIP of any other type counts as the address the API server allocates.
 pub fn is_headless(service: &Service) -> bool {
-    service.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None")
+    let spec = service.spec.as_ref();
+    spec.and_then(|s| s.cluster_ip.as_deref()) == Some("None") || spec.and_then(|s| s.type_.as_deref()) == Some("ExternalName")
 }
 
 /// kube-apiserver's address: the control-plane Node's InternalIP.
@@ -340,8 +343,9 @@ fn subsets_of(service: &Service, pods: &[&Pod]) -> Vec<EndpointSubset> {
             target_ref: Some(target_ref(pod)),
         };
         let ports = pod_ports(service, pod);
+        // A port-less Service lists its pods only when it is headless (clusterIP None).
         let has_ports = spec.ports.as_ref().is_some_and(|p| !p.is_empty());
-        if ports.is_empty() && (has_ports || !is_headless(service)) {
+        if ports.is_empty() && (has_ports || spec.cluster_ip.as_deref() != Some("None")) {
             continue;
         }
         let group = groups.entry(ports).or_default();
