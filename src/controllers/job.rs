@@ -586,7 +586,11 @@ fn new_pod(job_obj: &ObjectRef, index: Option<i32>) -> Pod {
                     c.env.get_or_insert_with(Vec::new).push(env.clone());
                 }
             }
-            format!("{name}-{i}-")
+            // `podGenerateNameWithIndex`: the Job's name is cut so that the index survives the
+            // API server's cut of generateName to 58 characters.
+            let suffix = format!("-{i}-");
+            let keep = 58usize.saturating_sub(suffix.len());
+            format!("{}{suffix}", name.chars().take(keep).collect::<String>())
         }
         None => format!("{name}-"),
     };
@@ -616,6 +620,24 @@ mod tests {
         assert_eq!(parse_indexes("0-2,4,6-7", 10), set);
         assert_eq!(parse_indexes("0-999999999", 3).len(), 3, "bounded by completions");
         assert!(parse_indexes("x,-", 3).is_empty());
+    }
+
+    #[test]
+    fn indexed_pods_keep_their_index_in_a_long_generated_name() {
+        let name = "j".repeat(63);
+        let job = Job {
+            metadata: ObjectMeta { name: Some(name.clone()), uid: Some("u".into()), ..Default::default() },
+            spec: Some(k8s_openapi::api::batch::v1::JobSpec {
+                template: k8s_openapi::api::core::v1::PodTemplateSpec { spec: Some(Default::default()), metadata: None },
+                ..Default::default()
+            }),
+            status: None,
+        };
+        let pod = new_pod(&std::sync::Arc::new(Object::Job(job)), Some(3));
+        let generate_name = pod.metadata.generate_name.unwrap();
+        assert_eq!(generate_name, format!("{}-3-", "j".repeat(55)));
+        assert_eq!(pod.spec.unwrap().hostname, Some(format!("{name}-3")));
+        assert_eq!(pod.metadata.labels.unwrap()[COMPLETION_INDEX], "3");
     }
 
     #[test]
