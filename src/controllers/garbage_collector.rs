@@ -16,7 +16,16 @@ pub struct GarbageCollector {
 
 impl Controller for GarbageCollector {
     fn watches(&self, event: &WatchEvent) -> bool {
-        matches!(&*event.object, Object::Deployment(_) | Object::ReplicaSet(_) | Object::Pod(_))
+        matches!(
+            &*event.object,
+            Object::Deployment(_)
+                | Object::ReplicaSet(_)
+                | Object::Pod(_)
+                | Object::CronJob(_)
+                | Object::Job(_)
+                | Object::Service(_)
+                | Object::EndpointSlice(_)
+        )
     }
 
     fn on_event(&mut self, event: &WatchEvent) {

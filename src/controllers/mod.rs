@@ -1,17 +1,28 @@
 //! kube-controller-manager: one reconcile loop per controller, each with its own informer
 //! caches and work queue, all talking to the API server through one client identity.
+mod cron;
+mod cronjob;
 mod deployment;
+mod endpoint_slice;
+mod endpoints;
 mod garbage_collector;
+mod job;
 mod replicaset;
+mod ttl_after_finished;
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use crate::api::{is_controlled_by, Key, ObjectMeta, ObjectRef};
 use crate::apiserver::{Client, WatchEvent, WatchEventType};
 
+pub use cronjob::CronJobController;
 pub use deployment::{pod_template_hash, DeploymentController};
+pub use endpoint_slice::EndpointSliceController;
+pub use endpoints::EndpointsController;
 pub use garbage_collector::GarbageCollector;
+pub use job::JobController;
 pub use replicaset::ReplicaSetController;
+pub use ttl_after_finished::TtlAfterFinishedController;
 
 /// An informer's local cache of one kind, fed by watch events (client-go's `Store`).
 #[derive(Default)]
@@ -106,6 +117,11 @@ impl Default for ControllerManager {
             controllers: vec![
                 Box::new(DeploymentController::default()),
                 Box::new(ReplicaSetController::default()),
+                Box::new(JobController::default()),
+                Box::new(CronJobController::default()),
+                Box::new(TtlAfterFinishedController::default()),
+                Box::new(EndpointsController::default()),
+                Box::new(EndpointSliceController::default()),
                 Box::new(GarbageCollector::default()),
             ],
         }
