@@ -3,10 +3,17 @@
 //! Tests, session scripts, lessons and the browser console all go through [`execute`]; what it
 //! returns is what a terminal would show (kubectl's errors included, in kubectl's words).
 mod apply;
+mod describe;
+mod discovery;
+mod events;
+mod explain;
 mod get;
+mod jsonpath;
+mod printers;
 pub mod script;
 mod sim;
 mod table;
+pub mod watch;
 mod words;
 mod yaml;
 
@@ -39,6 +46,26 @@ pub fn execute_with_files(cluster: &mut Cluster, line: &str, stdin: Option<&str>
         text
     } else {
         ensure_newline(text)
+    }
+}
+
+/// Runs a command as [`execute`] does, except that `kubectl get ... -w` returns at once: the
+/// current table and a [`watch::Watch`] whose [`watch::Watch::poll`] prints the rows of later
+/// changes while the caller (the browser console) lets the clock run. Other commands return no
+/// watch.
+pub fn execute_watchable(cluster: &mut Cluster, line: &str) -> (String, Option<watch::Watch>) {
+    let watching = words::split(line).ok().and_then(|words| match words.as_slice() {
+        [program, command, rest @ ..] if matches!(program.as_str(), "kubectl" | "k") && command == "get" => {
+            parse_args(rest).ok().filter(|a| a.flag("watch") || a.flag("watch-only"))
+        }
+        _ => None,
+    });
+    match watching {
+        Some(args) => match get::start_watch(cluster, &args) {
+            Ok((text, watch)) => (text, Some(watch)),
+            Err(e) => (ensure_newline(e), None),
+        },
+        None => (execute(cluster, line, None), None),
     }
 }
 
@@ -88,6 +115,10 @@ impl Args {
     pub fn values<'a>(&'a self, flag: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.other.iter().filter(move |(f, _)| f == flag).map(|(_, v)| v.as_str())
     }
+    /// Whether a boolean flag is set (`--flag`, `--flag=true`).
+    pub fn flag(&self, flag: &str) -> bool {
+        self.value(flag).is_some_and(|v| v != "false")
+    }
     /// The namespace a namespaced command acts in.
     pub fn namespace(&self) -> &str {
         self.namespace.as_deref().unwrap_or("default")
@@ -107,10 +138,33 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
     ("label", None),
     ("taint", None),
     ("grace-period", None),
+    ("field-selector", None),
+    ("label-columns", Some('L')),
+    ("sort-by", None),
+    ("request-timeout", None),
+    ("for", None),
+    ("types", None),
+    ("namespaced", None),
+    ("api-group", None),
+    ("show-events", None),
+    ("chunk-size", None),
 ];
 
 /// Flags that take no value.
-const BOOL_FLAGS: &[(&str, Option<char>)] = &[("all-namespaces", Some('A')), ("wait", None), ("force", None)];
+const BOOL_FLAGS: &[(&str, Option<char>)] = &[
+    ("all-namespaces", Some('A')),
+    ("wait", None),
+    ("force", None),
+    ("watch", Some('w')),
+    ("watch-only", None),
+    ("output-watch-events", None),
+    ("show-labels", None),
+    ("show-kind", None),
+    ("no-headers", None),
+    ("ignore-not-found", None),
+    ("recursive", None),
+    ("client", None),
+];
 
 pub(crate) fn parse_args(words: &[String]) -> Result<Args, String> {
     let mut args = Args::default();
@@ -181,6 +235,12 @@ fn kubectl(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<Str
         "create" => apply::apply(cluster, &args, input, apply::Mode::Create),
         "delete" => apply::delete(cluster, &args, input),
         "get" => get::get(cluster, &args),
+        "describe" => describe::describe(cluster, &args),
+        "events" => events::events(cluster, &args),
+        "api-resources" => discovery::api_resources(&args),
+        "api-versions" => Ok(discovery::api_versions()),
+        "version" => discovery::version(&args),
+        "explain" => explain::explain(&args),
         "scale" => apply::scale(cluster, &args),
         other => Err(format!("error: unknown command {other:?} for \"kubectl\"")),
     }
