@@ -40,6 +40,42 @@ impl Tabwriter {
     }
 }
 
+/// Go's `text/tabwriter` over tab-separated lines, as `kubectl describe` configures it
+/// (minwidth 0, padding 2): a column block is a run of consecutive lines that have a
+/// tab-terminated cell in that column, and each block is as wide as its widest cell plus the
+/// padding. The text after a line's last tab is not padded.
+pub fn align_blocks(text: &str, padding: usize) -> String {
+    let lines: Vec<Vec<&str>> = text.split_terminator('\n').map(|l| l.split('\t').collect()).collect();
+    let columns = lines.iter().map(|l| l.len().saturating_sub(1)).max().unwrap_or(0);
+    let mut widths: Vec<Vec<usize>> = lines.iter().map(|l| vec![0; l.len()]).collect();
+    for column in 0..columns {
+        let mut start = 0;
+        while start < lines.len() {
+            if lines[start].len() <= column + 1 {
+                start += 1;
+                continue;
+            }
+            let end = (start..lines.len()).find(|&i| lines[i].len() <= column + 1).unwrap_or(lines.len());
+            let width = lines[start..end].iter().map(|l| l[column].chars().count()).max().unwrap_or(0) + padding;
+            for row in &mut widths[start..end] {
+                row[column] = width;
+            }
+            start = end;
+        }
+    }
+    let mut out = String::new();
+    for (line, widths) in lines.iter().zip(&widths) {
+        for (i, cell) in line.iter().enumerate() {
+            out.push_str(cell);
+            if i + 1 < line.len() {
+                out.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(cell.chars().count())));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// `duration.HumanDuration`: a short, human age such as `70s`, `3m10s`, `47h`, `2d1h`.
 pub fn human_duration(millis: i64) -> String {
     let seconds = millis.div_euclid(1000);
@@ -132,6 +168,12 @@ mod tests {
         for (millis, want) in cases {
             assert_eq!(human_duration(millis), want, "{millis}ms");
         }
+    }
+
+    #[test]
+    fn describe_aligns_each_block_of_lines_on_its_own() {
+        let text = "Name:\tweb\nNamespace:\tdefault\nContainers:\n  nginx:\n    Image:\tnginx\n";
+        assert_eq!(align_blocks(text, 2), "Name:       web\nNamespace:  default\nContainers:\n  nginx:\n    Image:  nginx\n");
     }
 
     #[test]
