@@ -1,21 +1,22 @@
 //! What kubectl learns from the API server's discovery endpoints: `kubectl api-resources`,
 //! `kubectl api-versions` and `kubectl version`.
 //!
-//! Versions: the client is kubectl v1.34.1 with its bundled Kustomize v5.7.1 (built with
-//! go1.24.6); the server reports `v1.34.1+kubeglass`, the release whose behaviour kubeglass
-//! models, with the build-metadata suffix distributions use to say whose build it is. The
-//! commit hash and build date are fixed values of this simulation, not a real build's.
+//! Versions: the client is kubectl v1.34.0 with its bundled Kustomize v5.7.1 (built with
+//! go1.24.6); the server reports `v1.34.0+kubeglass`, the release whose behaviour kubeglass
+//! models (its kubelets report v1.34.0 too), with the build-metadata suffix distributions use
+//! to say whose build it is. The commit hash and build date are fixed values of this
+//! simulation, not a real build's.
 use serde_json::Value;
 
 use super::table::Tabwriter;
 use super::Args;
 use crate::api::{KindInfo, KINDS};
 
-const GIT_VERSION: &str = "v1.34.1";
-const SERVER_GIT_VERSION: &str = "v1.34.1+kubeglass";
+const GIT_VERSION: &str = "v1.34.0";
+const SERVER_GIT_VERSION: &str = "v1.34.0+kubeglass";
 const KUSTOMIZE_VERSION: &str = "v5.7.1";
 const GIT_COMMIT: &str = "0000000000000000000000000000000000000000";
-const BUILD_DATE: &str = "2025-09-09T00:00:00Z";
+const BUILD_DATE: &str = "2025-08-27T00:00:00Z";
 const GO_VERSION: &str = "go1.24.6";
 
 /// The kinds in discovery order: the core group first, then groups by name, resources by name

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::jsonpath::{self, JsonPath};
-use super::printers::{format_labels, headers, row};
+use super::printers::{cells, columns, format_labels};
 use super::table::Tabwriter;
 use super::{resource, watch, Args};
 use crate::api::labels::Selector;
@@ -98,8 +98,7 @@ impl TableOptions {
     /// The header row for a kind (kubectl upper-cases column names; `-L` keeps the last path
     /// segment of the label key).
     pub fn header(&self, kind: &KindInfo) -> Vec<String> {
-        let (base, wide) = headers(kind);
-        let mut header: Vec<String> = base.iter().chain(if self.wide { wide } else { &[] }).map(|s| s.to_string()).collect();
+        let mut header: Vec<String> = columns(kind, self.wide).iter().map(|s| s.to_string()).collect();
         if self.with_namespace && kind.namespaced {
             header.insert(0, "NAMESPACE".to_string());
         }
@@ -112,10 +111,7 @@ impl TableOptions {
 
     pub fn row(&self, object: &Object, now: u64) -> Vec<String> {
         let kind = object.kind();
-        let (mut cells, wide) = row(object, now);
-        if self.wide {
-            cells.extend(wide);
-        }
+        let mut cells = cells(object, now, self.wide);
         // Events have no NAME column first; every other kind does.
         if self.show_kind && kind.kind != "Event" {
             if let Some(name) = cells.first_mut() {
@@ -305,6 +301,9 @@ pub fn get(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
         }
     };
     let human = matches!(output, Output::Table | Output::Wide);
+    if total == 0 && found.named && args.flag("ignore-not-found") {
+        return Ok(String::new());
+    }
     if total == 0 && found.errors.is_empty() && human {
         let namespaced = requests.iter().any(|r| r.kind.namespaced);
         return Ok(match (args.all_namespaces, namespaced) {

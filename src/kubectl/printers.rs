@@ -12,8 +12,32 @@ use crate::api::status::{node_roles, node_status, pod_status};
 use crate::api::{KindInfo, Object};
 use crate::apiserver::virtual_ms;
 
+/// The column headers of a kind, with `-o wide`'s columns when `wide`.
+pub fn columns(kind: &KindInfo, wide: bool) -> Vec<&'static str> {
+    let (base, extra) = headers(kind);
+    interleave(kind, base.to_vec(), if wide { extra.to_vec() } else { Vec::new() })
+}
+
+/// The cells of an object's row, with `-o wide`'s cells when `wide`.
+pub fn cells(object: &Object, now: u64, wide: bool) -> Vec<String> {
+    let (base, extra) = row(object, now);
+    interleave(object.kind(), base, if wide { extra } else { Vec::new() })
+}
+
+/// Wide columns follow the default ones, except an event's SUBOBJECT and SOURCE, which come
+/// before MESSAGE (their place in `eventColumnDefinitions`).
+fn interleave<T>(kind: &KindInfo, mut base: Vec<T>, mut extra: Vec<T>) -> Vec<T> {
+    if kind.kind == "Event" && extra.len() >= 2 && base.len() == 5 {
+        let message = base.split_off(4);
+        base.extend(extra.drain(..2));
+        base.extend(message);
+    }
+    base.extend(extra);
+    base
+}
+
 /// The column headers of a kind: the default ones and those `-o wide` adds.
-pub fn headers(kind: &KindInfo) -> (&'static [&'static str], &'static [&'static str]) {
+fn headers(kind: &KindInfo) -> (&'static [&'static str], &'static [&'static str]) {
     const TEMPLATE: &[&str] = &["CONTAINERS", "IMAGES", "SELECTOR"];
     match kind.kind {
         "ConfigMap" => (&["NAME", "DATA", "AGE"], &[]),
@@ -128,7 +152,7 @@ fn list_with_more(items: &[String]) -> String {
 }
 
 /// One table row of an object: the default cells, then the `-o wide` ones.
-pub fn row(object: &Object, now: u64) -> (Vec<String>, Vec<String>) {
+fn row(object: &Object, now: u64) -> (Vec<String>, Vec<String>) {
     let meta = object.metadata();
     let name = meta.name.clone().unwrap_or_default();
     let created = age(meta.creation_timestamp.as_ref(), now);
