@@ -11,7 +11,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::events::interval;
-use super::printers::{age, format_selector};
+use super::printers::{age, format_selector, load_balancer_ingress};
 use super::table::{align_blocks, human_duration};
 use super::{resource, Args};
 use crate::api::quantity::{format_cpu, parse_milli};
@@ -85,18 +85,8 @@ pub fn describe(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
     };
     let namespace = if kind.namespaced { args.namespace().to_string() } else { String::new() };
     let selector = super::get::label_selector(args)?;
-    let listed = cluster.request(Component::Kubectl, |c| {
-        c.list(
-            kind,
-            if !kind.namespaced {
-                None
-            } else if args.all_namespaces {
-                None
-            } else {
-                Some(&namespace)
-            },
-        )
-    });
+    let scope = (kind.namespaced && !args.all_namespaces).then_some(namespace.as_str());
+    let listed = cluster.request(Component::Kubectl, |c| c.list(kind, scope));
     let mut objects: Vec<ObjectRef> = Vec::new();
     let mut errors = Vec::new();
     if names.is_empty() {
@@ -146,9 +136,10 @@ fn describe_one(context: &mut Context, object: &Object) -> String {
         Object::Namespace(ns) => describe_namespace(context, &mut w, ns),
         other => {
             let meta = other.metadata();
-            w.line(0, &format!("Name:\t{}", meta.name.as_deref().unwrap_or("")));
             if other.kind().namespaced {
-                w.line(0, &format!("Namespace:\t{}", meta.namespace.as_deref().unwrap_or("")));
+                name_and_namespace(&mut w, meta);
+            } else {
+                w.line(0, &format!("Name:\t{}", meta.name.as_deref().unwrap_or("")));
             }
             labels_multiline(&mut w, 0, "Labels", meta.labels.as_ref());
             annotations_multiline(&mut w, 0, "Annotations", meta.annotations.as_ref());
@@ -156,6 +147,12 @@ fn describe_one(context: &mut Context, object: &Object) -> String {
         }
     }
     w.finish()
+}
+
+/// The first two lines of most describers.
+fn name_and_namespace(w: &mut Writer, meta: &ObjectMeta) {
+    w.line(0, &format!("Name:\t{}", meta.name.as_deref().unwrap_or("")));
+    w.line(0, &format!("Namespace:\t{}", meta.namespace.as_deref().unwrap_or("")));
 }
 
 /// `time.RFC1123Z`: `Thu, 01 Jan 2026 00:00:00 +0000`.
@@ -355,7 +352,7 @@ fn container_state(w: &mut Writer, title: &str, state: Option<&ContainerState>) 
     }
 }
 
-/// `describeVolumes`, for the volume types lessons use.
+/// `describeVolumes`, for the volume types lessons use: each volume's type line and fields.
 fn volumes(w: &mut Writer, volumes: &[Volume], space: &str) {
     if volumes.is_empty() {
         w.line(0, &format!("{space}Volumes:\t<none>"));
@@ -364,66 +361,47 @@ fn volumes(w: &mut Writer, volumes: &[Volume], space: &str) {
     w.line(0, &format!("{space}Volumes:"));
     for v in volumes {
         w.line(1, &format!("{space}{}:", v.name));
-        let level = 2;
-        if let Some(e) = &v.empty_dir {
-            w.line(level, &format!("{space}Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)"));
-            w.line(level, &format!("{space}Medium:\t{}", e.medium.as_deref().unwrap_or("")));
-            w.line(level, &format!("{space}SizeLimit:\t{}", e.size_limit.as_ref().map_or("<unset>".to_string(), |q| q.0.clone())));
+        let (kind, fields): (&str, Vec<(&str, String)>) = if let Some(e) = &v.empty_dir {
+            (
+                "EmptyDir (a temporary directory that shares a pod's lifetime)",
+                vec![
+                    ("Medium", e.medium.clone().unwrap_or_default()),
+                    ("SizeLimit", e.size_limit.as_ref().map_or("<unset>".to_string(), |q| q.0.clone())),
+                ],
+            )
         } else if let Some(c) = &v.config_map {
-            w.line(level, &format!("{space}Type:\tConfigMap (a volume populated by a ConfigMap)"));
-            w.line(level, &format!("{space}Name:\t{}", c.name));
-            w.line(level, &format!("{space}Optional:\t{}", c.optional.unwrap_or(false)));
+            (
+                "ConfigMap (a volume populated by a ConfigMap)",
+                vec![("Name", c.name.clone()), ("Optional", c.optional.unwrap_or(false).to_string())],
+            )
         } else if let Some(s) = &v.secret {
-            w.line(level, &format!("{space}Type:\tSecret (a volume populated by a Secret)"));
-            w.line(level, &format!("{space}SecretName:\t{}", s.secret_name.as_deref().unwrap_or("")));
-            w.line(level, &format!("{space}Optional:\t{}", s.optional.unwrap_or(false)));
+            (
+                "Secret (a volume populated by a Secret)",
+                vec![("SecretName", s.secret_name.clone().unwrap_or_default()), ("Optional", s.optional.unwrap_or(false).to_string())],
+            )
         } else if let Some(p) = &v.persistent_volume_claim {
-            w.line(level, &format!("{space}Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)"));
-            w.line(level, &format!("{space}ClaimName:\t{}", p.claim_name));
-            w.line(level, &format!("{space}ReadOnly:\t{}", p.read_only.unwrap_or(false)));
+            (
+                "PersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)",
+                vec![("ClaimName", p.claim_name.clone()), ("ReadOnly", p.read_only.unwrap_or(false).to_string())],
+            )
         } else if let Some(h) = &v.host_path {
-            w.line(level, &format!("{space}Type:\tHostPath (bare host directory volume)"));
-            w.line(level, &format!("{space}Path:\t{}", h.path));
-            w.line(level, &format!("{space}HostPathType:\t{}", h.type_.as_deref().unwrap_or("")));
+            ("HostPath (bare host directory volume)", vec![("Path", h.path.clone()), ("HostPathType", h.type_.clone().unwrap_or_default())])
         } else {
-            w.line(level, &format!("{space}<unknown>"));
+            w.line(2, &format!("{space}<unknown>"));
+            continue;
+        };
+        w.line(2, &format!("{space}Type:\t{kind}"));
+        for (label, value) in fields {
+            w.line(2, &format!("{space}{label}:\t{value}"));
         }
     }
-}
-
-/// `qos.GetPodQOS`: Guaranteed when every container limits cpu and memory to its requests,
-/// BestEffort when nothing is requested or limited, Burstable otherwise.
-fn qos_class(pod: &Pod) -> String {
-    if let Some(class) = pod.status.as_ref().and_then(|s| s.qos_class.clone()) {
-        return class;
-    }
-    let containers = pod.spec.as_ref().map(|s| s.containers.as_slice()).unwrap_or_default();
-    let mut any = false;
-    let mut guaranteed = true;
-    for c in containers {
-        let r = c.resources.clone().unwrap_or_default();
-        let (requests, limits) = (r.requests.unwrap_or_default(), r.limits.unwrap_or_default());
-        any |= !requests.is_empty() || !limits.is_empty();
-        for name in ["cpu", "memory"] {
-            let limit = limits.get(name).map(|q| parse_milli(&q.0));
-            let request = requests.get(name).map(|q| parse_milli(&q.0)).or(limit.clone());
-            guaranteed &= limit.is_some() && request == limit;
-        }
-    }
-    match (any, guaranteed) {
-        (false, _) => "BestEffort",
-        (true, true) => "Guaranteed",
-        (true, false) => "Burstable",
-    }
-    .to_string()
 }
 
 fn describe_pod(context: &mut Context, w: &mut Writer, pod: &Pod) {
     let meta = &pod.metadata;
     let spec = pod.spec.clone().unwrap_or_default();
     let status = pod.status.clone().unwrap_or_default();
-    w.line(0, &format!("Name:\t{}", meta.name.as_deref().unwrap_or("")));
-    w.line(0, &format!("Namespace:\t{}", meta.namespace.as_deref().unwrap_or("")));
+    name_and_namespace(w, meta);
     if let Some(priority) = spec.priority {
         w.line(0, &format!("Priority:\t{priority}"));
     }
@@ -484,7 +462,8 @@ fn describe_pod(context: &mut Context, w: &mut Writer, pod: &Pod) {
         }
     }
     volumes(w, spec.volumes.as_deref().unwrap_or_default(), "");
-    w.line(0, &format!("QoS Class:\t{}", qos_class(pod)));
+    // The API server sets status.qosClass when it admits the pod (kubectl prints it as is).
+    w.line(0, &format!("QoS Class:\t{}", status.qos_class.as_deref().unwrap_or("")));
     labels_multiline(w, 0, "Node-Selectors", spec.node_selector.as_ref());
     tolerations_multiline(w, 0, "Tolerations", spec.tolerations.as_deref().unwrap_or_default());
     events(context, w, meta, "Pod");
@@ -716,8 +695,7 @@ fn describe_deployment(context: &mut Context, w: &mut Writer, d: &k8s_openapi::a
     let meta = &d.metadata;
     let spec = d.spec.clone().unwrap_or_default();
     let status = d.status.clone().unwrap_or_default();
-    w.line(0, &format!("Name:\t{}", meta.name.as_deref().unwrap_or("")));
-    w.line(0, &format!("Namespace:\t{}", meta.namespace.as_deref().unwrap_or("")));
+    name_and_namespace(w, meta);
     w.line(0, &format!("CreationTimestamp:\t{}", meta.creation_timestamp.as_ref().map(rfc1123z).unwrap_or_default()));
     labels_multiline(w, 0, "Labels", meta.labels.as_ref());
     annotations_multiline(w, 0, "Annotations", meta.annotations.as_ref());
@@ -830,8 +808,7 @@ fn describe_replica_set(context: &mut Context, w: &mut Writer, rs: &k8s_openapi:
     let meta = &rs.metadata;
     let spec = rs.spec.clone().unwrap_or_default();
     let namespace = meta.namespace.clone().unwrap_or_default();
-    w.line(0, &format!("Name:\t{}", meta.name.as_deref().unwrap_or("")));
-    w.line(0, &format!("Namespace:\t{namespace}"));
+    name_and_namespace(w, meta);
     w.line(0, &format!("Selector:\t{}", format_selector(Some(&spec.selector))));
     labels_multiline(w, 0, "Labels", meta.labels.as_ref());
     annotations_multiline(w, 0, "Annotations", meta.annotations.as_ref());
@@ -858,8 +835,7 @@ fn describe_service(context: &mut Context, w: &mut Writer, svc: &k8s_openapi::ap
     let spec = svc.spec.clone().unwrap_or_default();
     let namespace = meta.namespace.clone().unwrap_or_default();
     let name = meta.name.clone().unwrap_or_default();
-    w.line(0, &format!("Name:\t{name}"));
-    w.line(0, &format!("Namespace:\t{namespace}"));
+    name_and_namespace(w, meta);
     labels_multiline(w, 0, "Labels", meta.labels.as_ref());
     annotations_multiline(w, 0, "Annotations", meta.annotations.as_ref());
     w.line(0, &format!("Selector:\t{}", super::printers::format_labels(spec.selector.as_ref())));
@@ -878,15 +854,7 @@ fn describe_service(context: &mut Context, w: &mut Writer, svc: &k8s_openapi::ap
     if let Some(external) = spec.external_name.as_ref().filter(|e| !e.is_empty()) {
         w.line(0, &format!("External Name:\t{external}"));
     }
-    let ingress: Vec<String> = svc
-        .status
-        .as_ref()
-        .and_then(|s| s.load_balancer.as_ref())
-        .and_then(|l| l.ingress.clone())
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|i| i.ip.or(i.hostname))
-        .collect();
+    let ingress = load_balancer_ingress(svc);
     if !ingress.is_empty() {
         w.line(0, &format!("LoadBalancer Ingress:\t{}", ingress.join(", ")));
     }
@@ -943,8 +911,7 @@ fn describe_job(context: &mut Context, w: &mut Writer, job: &k8s_openapi::api::b
     let meta = &job.metadata;
     let spec = job.spec.clone().unwrap_or_default();
     let status = job.status.clone().unwrap_or_default();
-    w.line(0, &format!("Name:\t{}", meta.name.as_deref().unwrap_or("")));
-    w.line(0, &format!("Namespace:\t{}", meta.namespace.as_deref().unwrap_or("")));
+    name_and_namespace(w, meta);
     w.line(0, &format!("Selector:\t{}", format_selector(spec.selector.as_ref())));
     labels_multiline(w, 0, "Labels", meta.labels.as_ref());
     annotations_multiline(w, 0, "Annotations", meta.annotations.as_ref());
@@ -989,8 +956,7 @@ fn describe_job(context: &mut Context, w: &mut Writer, job: &k8s_openapi::api::b
 
 fn describe_config_map(context: &mut Context, w: &mut Writer, cm: &k8s_openapi::api::core::v1::ConfigMap) {
     let meta = &cm.metadata;
-    w.line(0, &format!("Name:\t{}", meta.name.as_deref().unwrap_or("")));
-    w.line(0, &format!("Namespace:\t{}", meta.namespace.as_deref().unwrap_or("")));
+    name_and_namespace(w, meta);
     labels_multiline(w, 0, "Labels", meta.labels.as_ref());
     annotations_multiline(w, 0, "Annotations", meta.annotations.as_ref());
     w.line(0, "");

@@ -477,6 +477,12 @@ fn event_row(e: &k8s_openapi::api::core::v1::Event, now: u64) -> (Vec<String>, V
     )
 }
 
+/// A LoadBalancer's ingress points: each one's IP, or its hostname.
+pub fn load_balancer_ingress(svc: &k8s_openapi::api::core::v1::Service) -> Vec<String> {
+    let ingress = svc.status.as_ref().and_then(|s| s.load_balancer.as_ref()).and_then(|lb| lb.ingress.clone()).unwrap_or_default();
+    ingress.into_iter().filter_map(|i| i.ip.filter(|ip| !ip.is_empty()).or(i.hostname.filter(|h| !h.is_empty()))).collect()
+}
+
 fn service_row(svc: &k8s_openapi::api::core::v1::Service, name: String, created: String) -> (Vec<String>, Vec<String>) {
     let spec = svc.spec.clone().unwrap_or_default();
     let type_ = spec.type_.clone().unwrap_or_default();
@@ -486,15 +492,7 @@ fn service_row(svc: &k8s_openapi::api::core::v1::Service, name: String, created:
         "ClusterIP" | "NodePort" if !external_ips.is_empty() => external_ips.join(","),
         "ClusterIP" | "NodePort" => "<none>".to_string(),
         "LoadBalancer" => {
-            let mut ingress: Vec<String> = svc
-                .status
-                .as_ref()
-                .and_then(|s| s.load_balancer.as_ref())
-                .and_then(|lb| lb.ingress.clone())
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|i| i.ip.filter(|ip| !ip.is_empty()).or(i.hostname.filter(|h| !h.is_empty())))
-                .collect();
+            let mut ingress = load_balancer_ingress(svc);
             ingress.sort();
             ingress.dedup();
             ingress.extend(external_ips);
