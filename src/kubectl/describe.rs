@@ -80,7 +80,8 @@ pub fn describe(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
         return Err("error: You must specify the type of resource to describe. Use \"kubectl api-resources\" for a complete list of supported resources.".to_string());
     };
     let (kind, names): (&KindInfo, Vec<String>) = match first.split_once('/') {
-        Some((kind, name)) => (resource(kind)?, vec![name.to_string()]),
+        Some((kind, name)) if !kind.is_empty() && !name.is_empty() => (resource(kind)?, vec![name.to_string()]),
+        Some(_) => return Err(super::get::RESOURCE_NAME_FORM.to_string()),
         None => (resource(first)?, args.positional[1..].to_vec()),
     };
     let namespace = if kind.namespaced { args.namespace().to_string() } else { String::new() };
@@ -506,7 +507,7 @@ fn sum_resource(pods: &[&Pod], limits: bool, name: &str) -> i128 {
             let list = if limits { r.limits.as_ref() } else { r.requests.as_ref() }?;
             list.get(name).and_then(|q| parse_milli(&q.0).ok())
         })
-        .sum()
+        .fold(0, i128::saturating_add)
 }
 
 /// A quantity in milli-units as `Quantity.String()` prints it: cpu in cores or millicores,

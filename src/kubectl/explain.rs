@@ -109,7 +109,7 @@ fn fields(schemas: &BTreeMap<String, Schema>, schema: &Schema, level: usize, rec
             }
         } else {
             let text = if description.is_empty() { "<no description>" } else { description };
-            out.push_str(&indent(&wrap(text, 78 - indent_amount), indent_amount + 2));
+            out.push_str(&indent(&wrap(text, 78usize.saturating_sub(indent_amount)), indent_amount + 2));
             out.push_str("\n\n");
         }
     }

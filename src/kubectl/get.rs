@@ -17,6 +17,9 @@ use crate::Cluster;
 pub const ALL: &[&str] =
     &["pods", "services", "daemonsets", "deployments", "replicasets", "statefulsets", "horizontalpodautoscalers", "cronjobs", "jobs"];
 
+/// kubectl's error for `TYPE/` or `/NAME`.
+pub const RESOURCE_NAME_FORM: &str = "error: arguments in resource/name form must have a single resource and name";
+
 /// How `-o` asked for the objects to be printed.
 pub enum Output {
     Table,
@@ -339,6 +342,9 @@ fn requests(args: &Args) -> Result<Vec<Request>, String> {
             let Some((kind, name)) = word.split_once('/') else {
                 return Err("error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'".to_string());
             };
+            if kind.is_empty() || name.is_empty() {
+                return Err(RESOURCE_NAME_FORM.to_string());
+            }
             requests.push(Request { kind: resource(kind)?, names: vec![name.to_string()] });
         }
         return Ok(requests);
@@ -474,4 +480,47 @@ pub fn to_json(value: &Value) -> String {
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
     let _ = serde::Serialize::serialize(value, &mut ser);
     String::from_utf8(buf).unwrap_or_default() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Cluster, ClusterConfig};
+
+    /// Odd input to the read commands prints kubectl's errors and never panics.
+    #[test]
+    fn odd_input_never_panics() {
+        let mut cluster = Cluster::new(ClusterConfig::default());
+        let lines = [
+            "kubectl get pods -o jsonpath={.items[-99999999999999999999]}",
+            "kubectl get nodes -o jsonpath={.items[-9223372036854775808:-9223372036854775808]}",
+            "kubectl get nodes -o jsonpath={.items[0:-9223372036854775808]}",
+            "kubectl get nodes -o jsonpath={.items[::0]}",
+            "kubectl get nodes -o jsonpath={.items[?(@.a[?(@.b[?()]",
+            "kubectl get nodes -o jsonpath={[?()]}{range}{range .items[*]}{end}{end}{end}",
+            "kubectl get nodes -o jsonpath={\"\\q\"}{-}{..}{.}{@}{$}{[]}{[,]}{['']}",
+            "kubectl get nodes -o custom-columns=A:{},B:.x",
+            "kubectl get nodes -o custom-columns=:",
+            "kubectl get nodes --sort-by={",
+            "kubectl get nodes --sort-by=.status.capacity",
+            "kubectl get nodes --field-selector =,==,!=",
+            "kubectl get nodes -L / -L a/ --show-labels -o wide",
+            "kubectl get all,nodes -A --show-kind --no-headers",
+            "kubectl get / ",
+            "kubectl describe nodes/",
+            "kubectl describe no",
+            "kubectl describe ns",
+            "kubectl explain .",
+            "kubectl explain nodes..",
+            "kubectl explain pods.spec.containers.resources.limits.cpu",
+            "kubectl events --for=/",
+            "kubectl events --for=pod/",
+            "kubectl get nodes -w --request-timeout=1ms",
+            "kubectl get nodes -w --request-timeout=99999999999999999999h",
+            "kubectl api-resources --namespaced=maybe",
+            "kubectl version -o",
+        ];
+        for line in lines {
+            let _ = super::super::execute(&mut cluster, line, None);
+        }
+    }
 }

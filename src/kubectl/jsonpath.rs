@@ -37,6 +37,11 @@ pub struct JsonPath {
 
 impl JsonPath {
     pub fn parse(template: &str) -> Result<JsonPath, String> {
+        // Filters and brackets nest by recursion: a bound keeps a hostile template from
+        // exhausting the stack (kubectl has no such limit, and no one nests this deep).
+        if template.matches('[').count() > 64 {
+            return Err("too many nested brackets".to_string());
+        }
         let mut segments = Vec::new();
         let mut rest = template;
         while !rest.is_empty() {
@@ -354,11 +359,11 @@ fn apply(step: &Step, input: Vec<Value>) -> Result<Vec<Value>, String> {
                 let len = items.len() as i64;
                 let mut from = start.unwrap_or(0);
                 if from < 0 {
-                    from += len;
+                    from = from.saturating_add(len);
                 }
                 let mut to = end.unwrap_or(len);
                 if to < 0 || (to == 0 && *end_derived) {
-                    to += len;
+                    to = to.saturating_add(len);
                 }
                 if to == from {
                     continue;
@@ -367,7 +372,7 @@ fn apply(step: &Step, input: Vec<Value>) -> Result<Vec<Value>, String> {
                     return Err(format!("array index out of bounds: index {from}, length {len}"));
                 }
                 if to > len || to < 0 {
-                    return Err(format!("array index out of bounds: index {}, length {len}", to - 1));
+                    return Err(format!("array index out of bounds: index {}, length {len}", to.saturating_sub(1)));
                 }
                 if from > to {
                     return Err(format!("starting index {from} is greater than ending index {to}"));

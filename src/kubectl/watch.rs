@@ -18,6 +18,9 @@ use crate::Cluster;
 /// How long a script's watch runs when `--request-timeout` does not say.
 pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
 
+/// The longest a script's watch runs: it steps the clock a millisecond at a time.
+const MAX_TIMEOUT_MS: u64 = 3_600_000;
+
 /// A running watch on one kind: what it shows and what it has shown so far.
 pub struct Watch {
     kind: &'static KindInfo,
@@ -105,7 +108,7 @@ pub(crate) fn run(
 }
 
 /// kubectl's `--request-timeout`: `0` (no timeout: a script's default), whole seconds, or a
-/// duration such as `30s`, `2m`, `1h`.
+/// duration such as `30s`, `2m`, `1h` (at most an hour in a script).
 fn parse_timeout(text: &str) -> Result<u64, String> {
     let invalid = || {
         "error: Invalid timeout value. Timeout must be a single integer in seconds, or an integer followed by a corresponding time unit (e.g. 1s | 2m | 3h)"
@@ -116,7 +119,7 @@ fn parse_timeout(text: &str) -> Result<u64, String> {
     } else {
         super::sim::parse_duration(text).map_err(|_| invalid())?
     };
-    Ok(if millis == 0 { DEFAULT_TIMEOUT_MS } else { millis.min(24 * 3_600_000) })
+    Ok(if millis == 0 { DEFAULT_TIMEOUT_MS } else { millis.min(MAX_TIMEOUT_MS) })
 }
 
 impl Watch {
