@@ -241,7 +241,7 @@ fn row(object: &Object, now: u64) -> (Vec<String>, Vec<String>) {
                 format!("{passed}/{}", gates.len())
             });
             (
-                vec![name, ready, status, restarts.to_string(), created],
+                vec![name, ready, status, restart_cell(pod, restarts, now), created],
                 vec![
                     or_none(ip.or_else(|| s.and_then(|s| s.pod_ip.clone()))),
                     or_none(spec.and_then(|s| s.node_name.clone())),
@@ -392,6 +392,20 @@ fn row(object: &Object, now: u64) -> (Vec<String>, Vec<String>) {
             let global = pc.global_default.unwrap_or(false);
             (vec![name, pc.value.to_string(), global.to_string(), created, pc.preemption_policy.clone().unwrap_or_default()], vec![])
         }
+    }
+}
+
+/// RESTARTS: the count, and how long ago the last container restart finished (`5 (2m3s ago)`).
+fn restart_cell(pod: &k8s_openapi::api::core::v1::Pod, restarts: i32, now: u64) -> String {
+    let statuses = pod.status.as_ref().and_then(|s| s.container_statuses.as_ref());
+    let last = statuses
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.last_state.as_ref()?.terminated.as_ref()?.finished_at.as_ref())
+        .max_by_key(|t| virtual_ms(t));
+    match last {
+        Some(finished) if restarts != 0 => format!("{restarts} ({} ago)", age(Some(finished), now)),
+        _ => restarts.to_string(),
     }
 }
 
@@ -620,5 +634,40 @@ fn hpa_metrics(
         format!("{} + {} more...", list[..2].join(", "), list.len() - 2)
     } else {
         list.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apiserver::timestamp;
+    use k8s_openapi::api::core::v1::{ContainerState, ContainerStateTerminated, ContainerStatus, Pod, PodStatus};
+
+    #[test]
+    fn restarts_say_how_long_ago_the_last_one_finished() {
+        let status = ContainerStatus {
+            name: "app".into(),
+            restart_count: 2,
+            last_state: Some(ContainerState {
+                terminated: Some(ContainerStateTerminated { finished_at: Some(timestamp(10_000)), ..Default::default() }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let pod = Pod { status: Some(PodStatus { container_statuses: Some(vec![status]), ..Default::default() }), ..Default::default() };
+        assert_eq!(restart_cell(&pod, 2, 70_000), "2 (60s ago)");
+        assert_eq!(restart_cell(&pod, 0, 70_000), "0");
+    }
+
+    #[test]
+    fn service_ports_and_external_ips() {
+        let svc: k8s_openapi::api::core::v1::Service = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web"},
+            "spec": {"type": "LoadBalancer", "clusterIPs": ["10.96.0.10"], "ports": [{"port": 80, "nodePort": 30080, "protocol": "TCP"}, {"port": 53, "protocol": "UDP"}]}
+        }))
+        .unwrap();
+        let (cells, wide) = row(&Object::Service(svc), 0);
+        assert_eq!(cells, ["web", "LoadBalancer", "10.96.0.10", "<pending>", "80:30080/TCP,53/UDP", "<unknown>"]);
+        assert_eq!(wide, ["<none>"]);
     }
 }
