@@ -427,11 +427,35 @@ fn sort_by(found: &mut Found, path: &str) -> Result<(), String> {
 fn compare(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
     match (a, b) {
         (Some(Value::Number(x)), Some(Value::Number(y))) => x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(std::cmp::Ordering::Equal),
-        (Some(Value::String(x)), Some(Value::String(y))) => x.cmp(y),
+        (Some(Value::String(x)), Some(Value::String(y))) => natural(x, y),
         (Some(x), Some(y)) => x.to_string().cmp(&y.to_string()),
         (None, Some(_)) => std::cmp::Ordering::Less,
         (Some(_), None) => std::cmp::Ordering::Greater,
         (None, None) => std::cmp::Ordering::Equal,
+    }
+}
+
+/// `sortorder.NaturalLess`, as kubectl sorts strings: runs of digits compare as numbers, so
+/// `web-2` sorts before `web-10`.
+fn natural(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut a, mut b) = (a, b);
+    loop {
+        let (Some(x), Some(y)) = (a.chars().next(), b.chars().next()) else { return a.len().cmp(&b.len()) };
+        if x.is_ascii_digit() && y.is_ascii_digit() {
+            let digits = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+            let (da, db) = (digits(a), digits(b));
+            let (na, nb) = (a[..da].trim_start_matches('0'), b[..db].trim_start_matches('0'));
+            let order = na.len().cmp(&nb.len()).then_with(|| na.cmp(nb)).then_with(|| da.cmp(&db));
+            if order.is_ne() {
+                return order;
+            }
+            (a, b) = (&a[da..], &b[db..]);
+        } else {
+            if x != y {
+                return x.cmp(&y);
+            }
+            (a, b) = (&a[x.len_utf8()..], &b[y.len_utf8()..]);
+        }
     }
 }
 
@@ -485,6 +509,13 @@ pub fn to_json(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use crate::{Cluster, ClusterConfig};
+
+    #[test]
+    fn strings_sort_naturally() {
+        let mut names = vec!["web-10", "web-2", "db", "web-1"];
+        names.sort_by(|a, b| super::natural(a, b));
+        assert_eq!(names, ["db", "web-1", "web-2", "web-10"]);
+    }
 
     /// Odd input to the read commands prints kubectl's errors and never panics.
     #[test]

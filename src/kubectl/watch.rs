@@ -209,6 +209,28 @@ impl Watch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kubectl::{execute, execute_watchable};
+    use crate::ClusterConfig;
+
+    /// The browser console's way: start the watch, let the clock run, poll for rows.
+    #[test]
+    fn a_kept_watch_prints_rows_as_the_clock_runs() {
+        let mut cluster = Cluster::new(ClusterConfig::default());
+        let (first, watch) = execute_watchable(&mut cluster, "kubectl get nodes -w");
+        assert!(first.starts_with("NAME            STATUS   ROLES"), "{first}");
+        let mut watch = watch.expect("a watch");
+        assert!(watch.poll(&cluster).is_empty());
+        let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx:1.27\n";
+        let (_, none) = execute_watchable(&mut cluster, "kubectl get pods");
+        assert!(none.is_none());
+        let (_, pods) = execute_watchable(&mut cluster, "kubectl get pods --watch-only");
+        let mut pods = pods.expect("a watch");
+        execute(&mut cluster, "kubectl apply -f -", Some(manifest));
+        cluster.advance(5_000);
+        let rows = pods.poll(&cluster);
+        assert!(rows[0].starts_with("NAME   READY   STATUS"), "{rows:?}");
+        assert!(rows.iter().any(|r| r.contains("Running")), "{rows:?}");
+    }
 
     #[test]
     fn request_timeouts_as_kubectl_reads_them() {
