@@ -967,7 +967,6 @@ fn describe_config_map(context: &mut Context, w: &mut Writer, cm: &k8s_openapi::
         w.line(0, &format!("{key}:"));
         w.line(0, "----");
         w.line(0, value);
-        w.line(0, "");
     }
     w.line(0, "");
     w.line(0, "BinaryData");
