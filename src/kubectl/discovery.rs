@@ -51,10 +51,16 @@ pub fn api_resources(args: &Args) -> Result<String, String> {
         }
     };
     let group = args.value("api-group");
-    let kinds: Vec<&KindInfo> = discovery_order()
+    let mut kinds: Vec<&KindInfo> = discovery_order()
         .into_iter()
         .filter(|k| namespaced.is_none_or(|n| k.namespaced == n) && group.is_none_or(|g| g == k.group))
         .collect();
+    match args.value("sort-by") {
+        None => {}
+        Some("name") => kinds.sort_by_key(|k| k.resource),
+        Some("kind") => kinds.sort_by_key(|k| k.kind),
+        Some(_) => return Err("error: --sort-by accepts only name or kind".to_string()),
+    }
     if output == "name" {
         return Ok(kinds.iter().map(|k| k.qualified_resource() + "\n").collect());
     }
