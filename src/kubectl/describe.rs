@@ -1,5 +1,5 @@
 //! `kubectl describe` (`staging/src/k8s.io/kubectl/pkg/describe/describe.go`): pods, nodes,
-//! deployments, replicasets, services, jobs, configmaps and namespaces in kubectl's layout,
+//! deployments, replicasets, services, jobs, configmaps, secrets and namespaces in kubectl's layout,
 //! with the events about each object; other kinds get the common header and events.
 use std::collections::BTreeMap;
 
@@ -134,6 +134,7 @@ fn describe_one(context: &mut Context, object: &Object) -> String {
         Object::Service(svc) => describe_service(context, &mut w, svc),
         Object::Job(job) => describe_job(context, &mut w, job),
         Object::ConfigMap(cm) => describe_config_map(context, &mut w, cm),
+        Object::Secret(secret) => describe_secret(&mut w, secret),
         Object::Namespace(ns) => describe_namespace(context, &mut w, ns),
         other => {
             let meta = other.metadata();
@@ -976,6 +977,27 @@ fn describe_config_map(context: &mut Context, w: &mut Writer, cm: &k8s_openapi::
     }
     w.line(0, "");
     events(context, w, meta, "ConfigMap");
+}
+
+/// `describeSecret`: sizes of the values, never the values (no events).
+fn describe_secret(w: &mut Writer, secret: &k8s_openapi::api::core::v1::Secret) {
+    let meta = &secret.metadata;
+    name_and_namespace(w, meta);
+    labels_multiline(w, 0, "Labels", meta.labels.as_ref());
+    annotations_multiline(w, 0, "Annotations", meta.annotations.as_ref());
+    w.line(0, "");
+    let type_ = secret.type_.as_deref().unwrap_or("");
+    w.line(0, &format!("Type:\t{type_}"));
+    w.line(0, "");
+    w.line(0, "Data");
+    w.line(0, "====");
+    for (key, value) in secret.data.iter().flatten() {
+        if key == "token" && type_ == "kubernetes.io/service-account-token" {
+            w.line(0, &format!("{key}:\t{}", String::from_utf8_lossy(&value.0)));
+        } else {
+            w.line(0, &format!("{key}:\t{} bytes", value.0.len()));
+        }
+    }
 }
 
 fn describe_namespace(context: &mut Context, w: &mut Writer, ns: &k8s_openapi::api::core::v1::Namespace) {
