@@ -4,11 +4,17 @@
 //! returns is what a terminal would show (kubectl's errors included, in kubectl's words).
 mod apply;
 mod create;
+mod describe;
 mod diff;
+mod discovery;
 mod edit;
+mod events;
+mod explain;
 mod get;
+mod jsonpath;
 mod label;
 mod merge;
+mod printers;
 mod resources;
 mod rollout;
 pub mod script;
@@ -16,6 +22,7 @@ mod set;
 mod sim;
 mod table;
 mod wait;
+pub mod watch;
 mod words;
 mod yaml;
 
@@ -85,6 +92,26 @@ pub fn execute_with_files(cluster: &mut Cluster, line: &str, stdin: Option<&str>
         text
     } else {
         ensure_newline(text)
+    }
+}
+
+/// Runs a command as [`execute`] does, except that `kubectl get ... -w` returns at once: the
+/// current table and a [`watch::Watch`] whose [`watch::Watch::poll`] prints the rows of later
+/// changes while the caller (the browser console) lets the clock run. Other commands return no
+/// watch.
+pub fn execute_watchable(cluster: &mut Cluster, line: &str) -> (String, Option<watch::Watch>) {
+    let watching = words::split(line).ok().and_then(|words| match words.as_slice() {
+        [program, command, rest @ ..] if matches!(program.as_str(), "kubectl" | "k") && command == "get" => {
+            parse_args(rest).ok().filter(|a| a.flag("watch") || a.flag("watch-only"))
+        }
+        _ => None,
+    });
+    match watching {
+        Some(args) => match get::start_watch(cluster, &args) {
+            Ok((text, watch)) => (text, Some(watch)),
+            Err(e) => (ensure_newline(e), None),
+        },
+        None => (execute(cluster, line, None), None),
     }
 }
 
@@ -196,6 +223,15 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
     ("limits", None),
     ("requests", None),
     ("containers", Some('c')),
+    ("field-selector", None),
+    ("label-columns", Some('L')),
+    ("sort-by", None),
+    ("request-timeout", None),
+    ("types", None),
+    ("namespaced", None),
+    ("api-group", None),
+    ("show-events", None),
+    ("chunk-size", None),
 ];
 
 /// Flags that take no value (`--flag=false` turns one off; `--dry-run` alone means `client`).
@@ -210,6 +246,14 @@ const BOOL_FLAGS: &[(&str, Option<char>)] = &[
     ("dry-run", None),
     ("command", None),
     ("global-default", None),
+    ("watch", Some('w')),
+    ("watch-only", None),
+    ("output-watch-events", None),
+    ("show-labels", None),
+    ("show-kind", None),
+    ("no-headers", None),
+    ("recursive", None),
+    ("client", None),
 ];
 
 pub(crate) fn parse_args(words: &[String]) -> Result<Args, String> {
@@ -273,7 +317,7 @@ pub(crate) fn resource(name: &str) -> Result<&'static KindInfo, String> {
 
 fn kubectl(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<String, String> {
     let Some((command, rest)) = words.split_first() else {
-        return Ok("kubectl controls the Kubernetes cluster manager.\n\nCommands here: annotate, apply, create, delete, diff, edit, expose, get, label, rollout, run, scale, set, wait.\n".to_string());
+        return Ok("kubectl controls the Kubernetes cluster manager.\n\nCommands here: annotate, api-resources, api-versions, apply, create, delete, describe, diff, edit, events, explain, expose, get, label, rollout, run, scale, set, version, wait.\n".to_string());
     };
     let args = parse_args(rest)?;
     match command.as_str() {
@@ -291,6 +335,12 @@ fn kubectl(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<Str
         "annotate" => label::label(cluster, &args, input, label::Field::Annotations),
         "wait" => wait::wait(cluster, &args, input),
         "edit" => edit::edit(cluster, &args, input),
+        "describe" => describe::describe(cluster, &args),
+        "events" => events::events(cluster, &args),
+        "api-resources" => discovery::api_resources(&args),
+        "api-versions" => Ok(discovery::api_versions()),
+        "version" => discovery::version(&args),
+        "explain" => explain::explain(&args),
         other => Err(format!("error: unknown command {other:?} for \"kubectl\"")),
     }
 }

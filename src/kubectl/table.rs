@@ -1,26 +1,76 @@
-//! kubectl's table output: columns aligned as `text/tabwriter` aligns them (padding 3), and
+//! kubectl's table output: columns aligned as its tabwriter aligns them, and
 //! ages as `duration.HumanDuration` prints them.
 
-/// Aligns rows into columns separated by at least three spaces; the last column is not padded.
-pub fn render(rows: &[Vec<String>]) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let mut widths = vec![0; columns];
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(cell.chars().count());
+/// `text/tabwriter` as kubectl configures it (liggitt/tabwriter: minwidth 6, padding 3,
+/// `RememberWidths`): a column is as wide as its widest cell plus three spaces, at least six,
+/// and never narrower than it was in an earlier flush (so `kubectl get -w` rows only widen).
+/// The last cell of a row is not part of a column and is not padded.
+#[derive(Clone, Debug, Default)]
+pub struct Tabwriter {
+    widths: Vec<usize>,
+}
+
+impl Tabwriter {
+    const MIN_WIDTH: usize = 6;
+    const PADDING: usize = 3;
+
+    /// Aligns one flush of rows and remembers the column widths.
+    pub fn render(&mut self, rows: &[Vec<String>]) -> String {
+        for row in rows {
+            for (i, cell) in row.iter().enumerate().take(row.len().saturating_sub(1)) {
+                let width = (cell.chars().count() + Self::PADDING).max(Self::MIN_WIDTH);
+                match self.widths.get_mut(i) {
+                    Some(w) => *w = (*w).max(width),
+                    None => self.widths.push(width),
+                }
+            }
+        }
+        let mut out = String::new();
+        for row in rows {
+            for (i, cell) in row.iter().enumerate() {
+                out.push_str(cell);
+                if i + 1 < row.len() {
+                    let pad = self.widths.get(i).copied().unwrap_or(0).saturating_sub(cell.chars().count());
+                    out.extend(std::iter::repeat_n(' ', pad));
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Go's `text/tabwriter` over tab-separated lines, as `kubectl describe` configures it
+/// (minwidth 0, padding 2): a column block is a run of consecutive lines that have a
+/// tab-terminated cell in that column, and each block is as wide as its widest cell plus the
+/// padding. The text after a line's last tab is not padded.
+pub fn align_blocks(text: &str, padding: usize) -> String {
+    let lines: Vec<Vec<&str>> = text.split_terminator('\n').map(|l| l.split('\t').collect()).collect();
+    let columns = lines.iter().map(|l| l.len().saturating_sub(1)).max().unwrap_or(0);
+    let mut widths: Vec<Vec<usize>> = lines.iter().map(|l| vec![0; l.len()]).collect();
+    for column in 0..columns {
+        let mut start = 0;
+        while start < lines.len() {
+            if lines[start].len() <= column + 1 {
+                start += 1;
+                continue;
+            }
+            let end = (start..lines.len()).find(|&i| lines[i].len() <= column + 1).unwrap_or(lines.len());
+            let width = lines[start..end].iter().map(|l| l[column].chars().count()).max().unwrap_or(0) + padding;
+            for row in &mut widths[start..end] {
+                row[column] = width;
+            }
+            start = end;
         }
     }
     let mut out = String::new();
-    for row in rows {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            line.push_str(cell);
-            if i + 1 < row.len() {
-                let pad = widths[i] + 3 - cell.chars().count();
-                line.extend(std::iter::repeat_n(' ', pad));
+    for (line, widths) in lines.iter().zip(&widths) {
+        for (i, cell) in line.iter().enumerate() {
+            out.push_str(cell);
+            if i + 1 < line.len() {
+                out.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(cell.chars().count())));
             }
         }
-        out.push_str(line.trim_end());
         out.push('\n');
     }
     out
@@ -121,8 +171,19 @@ mod tests {
     }
 
     #[test]
+    fn describe_aligns_each_block_of_lines_on_its_own() {
+        let text = "Name:\tweb\nNamespace:\tdefault\nContainers:\n  nginx:\n    Image:\tnginx\n";
+        assert_eq!(align_blocks(text, 2), "Name:       web\nNamespace:  default\nContainers:\n  nginx:\n    Image:  nginx\n");
+    }
+
+    #[test]
     fn columns_are_padded_by_three() {
         let rows = vec![vec!["NAME".to_string(), "STATUS".to_string()], vec!["control-plane".to_string(), "Ready".to_string()]];
-        assert_eq!(render(&rows), "NAME            STATUS\ncontrol-plane   Ready\n");
+        assert_eq!(Tabwriter::default().render(&rows), "NAME            STATUS\ncontrol-plane   Ready\n");
+        let mut remembering = Tabwriter::default();
+        let short = vec![vec!["A".to_string(), "B".to_string()]];
+        assert_eq!(remembering.render(&short), "A     B\n");
+        remembering.render(&[vec!["LONGER-CELL".to_string(), "x".to_string()]]);
+        assert_eq!(remembering.render(&short), "A             B\n");
     }
 }
