@@ -3,6 +3,7 @@
 //! through the API server: Pending/ContainerCreating, then Running, and at deletion it stops
 //! the containers and finishes the graceful delete.
 pub mod runtime;
+pub mod shell;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
