@@ -162,7 +162,10 @@ impl Cluster {
         request.index = (0..).find(|i| !used.contains(i)).unwrap_or(0);
         let name = request.name.clone();
         let kubelet = Kubelet::new(request);
-        self.request(Component::Kubelet(name.clone()), |client| kubelet.register(client)).map_err(|e| e.render(None))?;
+        let timers = self.request(Component::Kubelet(name.clone()), |client| kubelet.register(client)).map_err(|e| e.render(None))?;
+        for (delay, timer) in timers {
+            self.push(self.now_ms + delay, Task::KubeletTimer(name.clone(), timer));
+        }
         self.kubelets.insert(name, kubelet);
         Ok(())
     }

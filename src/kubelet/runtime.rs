@@ -111,6 +111,25 @@ fn agnhost(args: &[String]) -> Program {
 /// How fast the simulated registry delivers image layers, and its round trip per pull.
 const PULL_BYTES_PER_SECOND: u64 = 25_000_000;
 const REGISTRY_ROUND_TRIP_MS: u64 = 400;
+/// Checking the manifest of an image the node already has (`imagePullPolicy: Always`).
+pub const MANIFEST_CHECK_MS: u64 = REGISTRY_ROUND_TRIP_MS;
+
+/// `SetDefaults_Container`: an image without a tag, or tagged `latest`, is always pulled.
+pub fn default_pull_policy(image: &str) -> &'static str {
+    let latest = !image.rsplit('/').next().unwrap_or("").contains(':') || image.ends_with(":latest");
+    if latest {
+        "Always"
+    } else {
+        "IfNotPresent"
+    }
+}
+
+/// A container's limit of a resource, in bytes (memory) or millicores (cpu).
+pub fn limit(c: &k8s_openapi::api::core::v1::Container, resource: &str) -> Option<u64> {
+    let q = c.resources.as_ref()?.limits.as_ref()?.get(resource)?;
+    let milli = crate::api::quantity::parse_milli(&q.0).ok()?;
+    u64::try_from(if resource == "cpu" { milli } else { milli / 1000 }).ok()
+}
 
 /// The fully qualified reference containerd would pull: `nginx` → `docker.io/library/nginx:latest`.
 pub fn normalize(image: &str) -> String {
