@@ -4,9 +4,11 @@
 //! returns is what a terminal would show (kubectl's errors included, in kubectl's words).
 mod apply;
 mod get;
+mod logs;
 pub mod script;
 mod sim;
 mod table;
+mod top;
 mod words;
 mod yaml;
 
@@ -107,10 +109,19 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
     ("label", None),
     ("taint", None),
     ("grace-period", None),
+    ("container", Some('c')),
+    ("tail", None),
 ];
 
 /// Flags that take no value.
-const BOOL_FLAGS: &[(&str, Option<char>)] = &[("all-namespaces", Some('A')), ("wait", None), ("force", None)];
+const BOOL_FLAGS: &[(&str, Option<char>)] = &[
+    ("all-namespaces", Some('A')),
+    ("wait", None),
+    ("force", None),
+    ("previous", Some('p')),
+    ("timestamps", None),
+    ("containers", None),
+];
 
 pub(crate) fn parse_args(words: &[String]) -> Result<Args, String> {
     let mut args = Args::default();
@@ -173,8 +184,13 @@ pub(crate) fn resource(name: &str) -> Result<&'static KindInfo, String> {
 
 fn kubectl(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<String, String> {
     let Some((command, rest)) = words.split_first() else {
-        return Ok("kubectl controls the Kubernetes cluster manager.\n\nCommands here: apply, create, get, delete, scale.\n".to_string());
+        return Ok("kubectl controls the Kubernetes cluster manager.\n\nCommands here: apply, create, get, delete, scale, logs, top.\n".to_string());
     };
+    match command.as_str() {
+        "logs" => return logs::logs(cluster, rest),
+        "top" => return top::top(cluster, rest),
+        _ => {}
+    }
     let args = parse_args(rest)?;
     match command.as_str() {
         "apply" => apply::apply(cluster, &args, input, apply::Mode::Apply),

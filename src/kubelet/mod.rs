@@ -92,6 +92,8 @@ pub enum Step {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContainerUsage {
     pub name: String,
+    /// When this instance started: metrics-server needs two scrapes of it for a CPU rate.
+    pub started_ms: u64,
     pub cpu_milli: u64,
     pub memory: u64,
 }
@@ -266,11 +268,16 @@ impl Kubelet {
         timers
     }
 
-    /// What a container printed (`previous`: its last instance), as `kubectl logs` reads it
-    /// through the kubelet; `None` when the pod or container is unknown here.
-    pub fn logs(&self, pod: &Key, container: &str, previous: bool) -> Option<&[LogLine]> {
-        let c = self.pods.get(pod)?.containers.iter().find(|c| c.spec.name == container)?;
-        Some(if previous { &c.previous_logs } else { &c.logs })
+    /// What a container instance printed (by its id: `containerd://...`), as `kubectl logs`
+    /// reads it through the kubelet; empty when this kubelet does not have it.
+    pub fn logs(&self, pod: &Key, container: &str, container_id: &str) -> &[LogLine] {
+        let id = container_id.strip_prefix("containerd://").unwrap_or(container_id);
+        let c = self.pods.get(pod).and_then(|p| p.containers.iter().find(|c| c.spec.name == container));
+        match c {
+            Some(c) if c.id == id => &c.logs,
+            Some(c) if c.previous_id == id => &c.previous_logs,
+            _ => &[],
+        }
     }
 
     /// What the running containers of each pod use now (the kubelet's summary API), with a
@@ -287,8 +294,9 @@ impl Kubelet {
                     .filter(|c| c.role != Role::Init || c.running())
                     .filter_map(|c| {
                         let p = c.process.as_ref()?;
+                        let pod_workers::State::Running { started_ms } = c.state else { return None };
                         let cpu = runtime::limit(&c.spec, "cpu").map_or(p.cpu_milli, |l| p.cpu_milli.min(l));
-                        Some(ContainerUsage { name: c.spec.name.clone(), cpu_milli: cpu, memory: p.memory })
+                        Some(ContainerUsage { name: c.spec.name.clone(), started_ms, cpu_milli: cpu, memory: p.memory })
                     })
                     .collect(),
             })

@@ -82,6 +82,7 @@ pub struct ContainerWorker {
     pub created: bool,
     pub process: Option<Process>,
     pub id: String,
+    pub previous_id: String,
     pub logs: Vec<LogLine>,
     pub previous_logs: Vec<LogLine>,
     pub probes: Counters,
@@ -108,6 +109,7 @@ impl ContainerWorker {
             created: false,
             process: None,
             id: String::new(),
+            previous_id: String::new(),
             logs: Vec::new(),
             previous_logs: Vec::new(),
             probes: Counters::default(),
@@ -482,7 +484,7 @@ impl PodWorker {
             c.last = Some(e.clone());
         }
         c.previous_logs = std::mem::take(&mut c.logs);
-        c.id = id;
+        c.previous_id = std::mem::replace(&mut c.id, id);
         let name = c.spec.name.clone();
         self.event(ctx, "Normal", "Created", format!("Created container: {name}"));
         let (outcome, out) = process.step();

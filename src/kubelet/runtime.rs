@@ -31,6 +31,7 @@ const CATALOGUE: &[Image] = &[
     image("docker.io/library/httpd", 58_000_000, &["httpd-foreground"], &[("httpd-foreground", &[80], 7, 1), ("httpd", &[80], 7, 1)]),
     image("docker.io/library/redis", 45_000_000, &["redis-server"], &[("redis-server", &[6379], 3, 2)]),
     image("docker.io/library/busybox", 2_200_000, &["sh"], &[("httpd", &[80], 0, 0)]),
+    image("registry.k8s.io/busybox", 1_100_000, &["sh"], &[("httpd", &[80], 0, 0)]),
     image("docker.io/library/alpine", 3_600_000, &["/bin/sh"], &[]),
     image("docker.io/library/ubuntu", 29_000_000, &["/bin/bash"], &[]),
     image("docker.io/library/debian", 49_000_000, &["bash"], &[]),
@@ -49,6 +50,14 @@ const CATALOGUE: &[Image] = &[
 
 /// Programs every catalogue image ships (busybox applets or coreutils); they exit at once.
 const COMMON_PROGRAMS: &[&str] = &["sh", "ls", "env", "date", "hostname", "wget", "id", "ps", "printenv", "pwd", "uname", "whoami"];
+
+/// Client tools some images ship, which probes call (`redis-cli ping`, `pg_isready`).
+const TOOLS: &[(&str, &[&str])] = &[
+    ("docker.io/library/nginx", &["curl"]),
+    ("docker.io/library/redis", &["redis-cli"]),
+    ("docker.io/library/postgres", &["pg_isready", "psql"]),
+    ("docker.io/library/mysql", &["mysqladmin", "mysql"]),
+];
 
 fn find(image: &str) -> Option<&'static Image> {
     let reference = normalize(image);
@@ -84,7 +93,8 @@ pub fn program(image: &str, words: &[String]) -> Program {
         return agnhost(args);
     }
     let base = name.rsplit('/').next().unwrap_or(name);
-    if COMMON_PROGRAMS.contains(&base) || known.is_some_and(|i| i.cmd.first() == Some(&name.as_str())) {
+    let tool = known.is_some_and(|i| TOOLS.iter().any(|(repo, tools)| *repo == i.repository && tools.contains(&base)));
+    if tool || COMMON_PROGRAMS.contains(&base) || known.is_some_and(|i| i.cmd.first() == Some(&name.as_str())) {
         Program::Present
     } else {
         Program::Missing

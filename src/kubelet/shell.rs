@@ -397,6 +397,11 @@ fn expand(chars: &mut std::iter::Peekable<std::str::Chars>, env: &BTreeMap<Strin
             }
             name.push(c);
         }
+        // `${NAME:-default}`: the default when NAME is unset or empty.
+        if let Some((var, default)) = name.split_once(":-") {
+            word.push_str(env.get(var).filter(|v| !v.is_empty()).map_or(default, String::as_str));
+            return;
+        }
     } else {
         while let Some(c) = chars.peek().copied().filter(|c| c.is_ascii_alphanumeric() || *c == '_') {
             name.push(c);
@@ -494,8 +499,8 @@ mod tests {
 
     #[test]
     fn a_script_sleeps_echoes_and_exits() {
-        let mut p = process(&["sh", "-c", "echo $GREETING world; sleep 5; echo \"${GREETING}!\"; exit 3"]);
-        assert_eq!(p.step(), (Outcome::Sleep(5000), vec!["hello world".to_string()]));
+        let mut p = process(&["sh", "-c", "echo $GREETING world ${NOPE:-x}; sleep 5; echo \"${GREETING}!\"; exit 3"]);
+        assert_eq!(p.step(), (Outcome::Sleep(5000), vec!["hello world x".to_string()]));
         assert_eq!(p.step(), (Outcome::Exited(3), vec!["hello!".to_string()]));
     }
 
