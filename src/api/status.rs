@@ -69,7 +69,8 @@ fn print_pod(pod: &Pod) -> PodRow {
     let init_statuses = status.and_then(|s| s.init_container_statuses.as_ref()).map(Vec::as_slice).unwrap_or_default();
     for (i, c) in init_statuses.iter().enumerate() {
         restarts += c.restart_count;
-        last_finished = later(last_finished, c.last_state.as_ref().and_then(|s| s.terminated.as_ref()).and_then(|t| t.finished_at.as_ref()));
+        last_finished =
+            later(last_finished, c.last_state.as_ref().and_then(|s| s.terminated.as_ref()).and_then(|t| t.finished_at.as_ref()));
         let sidecar = is_sidecar(&c.name);
         if sidecar {
             sidecar_restarts += c.restart_count;
@@ -160,5 +161,72 @@ pub fn node_roles(node: &Node) -> String {
         "<none>".to_string()
     } else {
         roles.join(",")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(value: serde_json::Value) -> Pod {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn status(value: serde_json::Value) -> (String, String, i32) {
+        pod_status(&pod(value))
+    }
+
+    /// The worked examples of the reference (§3.4), from `printPod`'s algorithm.
+    #[test]
+    fn print_pod_worked_examples() {
+        let one = serde_json::json!([{"name": "a"}]);
+        let waiting = |r: &str| serde_json::json!({"name": "a", "ready": false, "restartCount": 0, "image": "x", "imageID": "", "state": {"waiting": {"reason": r}}});
+        assert_eq!(
+            status(serde_json::json!({"spec": {"containers": one}, "status": {"phase": "Pending"}})),
+            ("Pending".into(), "0/1".into(), 0)
+        );
+        assert_eq!(
+            status(serde_json::json!({"spec": {"containers": one}, "status": {"phase": "Pending", "containerStatuses": [waiting("ContainerCreating")]}})).0,
+            "ContainerCreating"
+        );
+        let init = serde_json::json!({"containers": one, "initContainers": [{"name": "i"}]});
+        let init_status = |state: serde_json::Value| serde_json::json!({"name": "i", "ready": false, "restartCount": 2, "image": "x", "imageID": "", "state": state});
+        let init_pod = |state| serde_json::json!({"spec": init, "status": {"phase": "Pending", "initContainerStatuses": [init_status(state)], "containerStatuses": [waiting("PodInitializing")]}});
+        assert_eq!(status(init_pod(serde_json::json!({"running": {}}))), ("Init:0/1".into(), "0/1".into(), 2));
+        assert_eq!(status(init_pod(serde_json::json!({"waiting": {"reason": "CrashLoopBackOff"}}))).0, "Init:CrashLoopBackOff");
+        assert_eq!(status(init_pod(serde_json::json!({"terminated": {"exitCode": 2, "reason": "Error"}}))).0, "Init:Error");
+        assert_eq!(status(init_pod(serde_json::json!({"terminated": {"exitCode": 137}}))).0, "Init:ExitCode:137");
+        assert_eq!(status(init_pod(serde_json::json!({"terminated": {"exitCode": 0}}))).0, "PodInitializing");
+        let terminated = |reason: serde_json::Value, code: i32| serde_json::json!({"name": "a", "ready": false, "restartCount": 0, "image": "x", "imageID": "", "state": {"terminated": {"exitCode": code, "reason": reason}}});
+        let finished =
+            |phase: &str, c| serde_json::json!({"spec": {"containers": one}, "status": {"phase": phase, "containerStatuses": [c]}});
+        assert_eq!(status(finished("Succeeded", terminated("Completed".into(), 0))).0, "Completed");
+        assert_eq!(status(finished("Failed", terminated("OOMKilled".into(), 137))).0, "OOMKilled");
+        assert_eq!(status(finished("Failed", terminated(serde_json::Value::Null, 137))).0, "ExitCode:137");
+        let running =
+            serde_json::json!({"name": "a", "ready": true, "restartCount": 0, "image": "x", "imageID": "", "state": {"running": {}}});
+        let mut deleting = finished("Running", running.clone());
+        deleting["metadata"] = serde_json::json!({"deletionTimestamp": "2026-01-01T00:00:30Z"});
+        assert_eq!(status(deleting), ("Terminating".into(), "1/1".into(), 0));
+        assert_eq!(
+            status(serde_json::json!({"spec": {"containers": one}, "status": {"phase": "Failed", "reason": "Evicted"}})).0,
+            "Evicted"
+        );
+    }
+
+    #[test]
+    fn sidecars_count_in_ready_and_completed_with_a_runner_is_not_ready() {
+        let sidecar = serde_json::json!({"name": "s", "ready": true, "started": true, "restartCount": 1, "image": "x", "imageID": "", "state": {"running": {}}});
+        let app = serde_json::json!({"name": "a", "ready": true, "restartCount": 0, "image": "x", "imageID": "", "state": {"running": {}}});
+        let spec = serde_json::json!({"containers": [{"name": "a"}], "initContainers": [{"name": "s", "restartPolicy": "Always"}]});
+        let p = serde_json::json!({"spec": spec, "status": {"phase": "Running", "initContainerStatuses": [sidecar], "containerStatuses": [app]}});
+        assert_eq!(status(p), ("Running".into(), "2/2".into(), 1));
+        let done = serde_json::json!({"name": "a", "ready": false, "restartCount": 0, "image": "x", "imageID": "", "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}});
+        let b = serde_json::json!({"name": "b", "ready": false, "restartCount": 3, "image": "x", "imageID": "",
+            "state": {"running": {}}, "lastState": {"terminated": {"exitCode": 1, "finishedAt": "2026-01-01T00:01:00Z"}}});
+        let two = serde_json::json!({"spec": {"containers": [{"name": "a"}, {"name": "b"}]}, "status": {"phase": "Running", "containerStatuses": [done, b]}});
+        assert_eq!(status(two.clone()), ("NotReady".into(), "0/2".into(), 3));
+        let (count, last) = pod_restarts(&pod(two));
+        assert_eq!((count, last.map(|t| t.0.as_second())), (3, Some(1_767_225_660)));
     }
 }

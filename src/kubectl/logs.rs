@@ -21,7 +21,9 @@ pub fn logs(cluster: &mut Cluster, words: &[String]) -> Result<String, String> {
         _ => return Err("error: only one of -c or an inline [CONTAINER] arg is allowed".to_string()),
     };
     let tail: i64 = match args.value("tail") {
-        Some(t) => t.parse().map_err(|_| format!("error: invalid argument {t:?} for \"--tail\" flag: strconv.ParseInt: parsing {t:?}: invalid syntax"))?,
+        Some(t) => t
+            .parse()
+            .map_err(|_| format!("error: invalid argument {t:?} for \"--tail\" flag: strconv.ParseInt: parsing {t:?}: invalid syntax"))?,
         None => -1,
     };
     let flag = |name: &str| args.value(name).is_some_and(|v| v != "false");

@@ -114,14 +114,8 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
 ];
 
 /// Flags that take no value.
-const BOOL_FLAGS: &[(&str, Option<char>)] = &[
-    ("all-namespaces", Some('A')),
-    ("wait", None),
-    ("force", None),
-    ("previous", Some('p')),
-    ("timestamps", None),
-    ("containers", None),
-];
+const BOOL_FLAGS: &[(&str, Option<char>)] =
+    &[("all-namespaces", Some('A')), ("wait", None), ("force", None), ("previous", Some('p')), ("timestamps", None), ("containers", None)];
 
 pub(crate) fn parse_args(words: &[String]) -> Result<Args, String> {
     let mut args = Args::default();
@@ -184,7 +178,8 @@ pub(crate) fn resource(name: &str) -> Result<&'static KindInfo, String> {
 
 fn kubectl(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<String, String> {
     let Some((command, rest)) = words.split_first() else {
-        return Ok("kubectl controls the Kubernetes cluster manager.\n\nCommands here: apply, create, get, delete, scale, logs, top.\n".to_string());
+        return Ok("kubectl controls the Kubernetes cluster manager.\n\nCommands here: apply, create, get, delete, scale, logs, top.\n"
+            .to_string());
     };
     match command.as_str() {
         "logs" => return logs::logs(cluster, rest),

@@ -82,7 +82,11 @@ fn pods(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
         if !candidates.is_empty() {
             return Err("error: metrics not available yet".to_string());
         }
-        return Ok(if args.all_namespaces { "No resources found".to_string() } else { format!("No resources found in {namespace} namespace.") });
+        return Ok(if args.all_namespaces {
+            "No resources found".to_string()
+        } else {
+            format!("No resources found in {namespace} namespace.")
+        });
     }
     let containers = args.value("containers").is_some_and(|v| v != "false");
     let mut header = Vec::new();
@@ -144,13 +148,7 @@ fn nodes(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
             let q = node.status.as_ref().and_then(|s| s.allocatable.as_ref()).and_then(|a| a.get(r));
             q.and_then(|q| parse_milli(&q.0).ok()).unwrap_or(0).max(0) as u128
         };
-        let percent = |used: u64, milli_capacity: u128| {
-            if milli_capacity == 0 {
-                "0%".to_string()
-            } else {
-                format!("{}%", u128::from(used) * 100 / milli_capacity)
-            }
-        };
+        let percent = |used: u64, capacity: u128| format!("{}%", (u128::from(used) * 100).checked_div(capacity).unwrap_or(0));
         rows.push(vec![
             node_name,
             cpu(cpu_used),
@@ -182,7 +180,8 @@ fn memory(bytes: u64) -> String {
 /// cell with a tab).
 fn render(rows: &[Vec<String>]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns).map(|i| rows.iter().filter_map(|r| r.get(i)).map(|c| c.chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> =
+        (0..columns).map(|i| rows.iter().filter_map(|r| r.get(i)).map(|c| c.chars().count()).max().unwrap_or(0)).collect();
     let mut out = String::new();
     for row in rows {
         for (cell, width) in row.iter().zip(&widths) {

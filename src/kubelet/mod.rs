@@ -57,7 +57,11 @@ impl NodeConfig {
 /// A timer the kubelet asked for; the cluster hands it back when it is due.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Timer {
-    Pod { pod: Key, uid: String, step: Step },
+    Pod {
+        pod: Key,
+        uid: String,
+        step: Step,
+    },
     /// Renew the node's Lease (every 10 s).
     Lease,
     /// Report the node's status although nothing changed (every 5 min).
@@ -68,20 +72,47 @@ pub enum Timer {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
     /// The image of a container is present (`pulled_ms`: how long the pull took, if any).
-    ImageReady { container: usize, incarnation: u64, pulled_ms: Option<u64> },
+    ImageReady {
+        container: usize,
+        incarnation: u64,
+        pulled_ms: Option<u64>,
+    },
     /// The registry refused an image.
-    PullFailed { container: usize, incarnation: u64, image: String, message: String },
+    PullFailed {
+        container: usize,
+        incarnation: u64,
+        image: String,
+        message: String,
+    },
     /// The back-off after a failed pull has begun.
-    PullBackOff { container: usize, incarnation: u64, image: String, message: String },
+    PullBackOff {
+        container: usize,
+        incarnation: u64,
+        image: String,
+        message: String,
+    },
     /// A container may try again (after an image pull back-off or a config error).
-    RetryContainer { container: usize },
+    RetryContainer {
+        container: usize,
+    },
     /// A crash loop back-off ended: sync the pod again.
     Retry,
     /// A container's process finished a sleep.
-    Wake { container: usize, incarnation: u64 },
-    Probe { container: usize, incarnation: u64, kind: ProbeKind },
+    Wake {
+        container: usize,
+        incarnation: u64,
+    },
+    Probe {
+        container: usize,
+        incarnation: u64,
+        kind: ProbeKind,
+    },
     /// A container that was told to stop has exited.
-    Killed { container: usize, incarnation: u64, exit_code: i32 },
+    Killed {
+        container: usize,
+        incarnation: u64,
+        exit_code: i32,
+    },
     /// Look again at volumes that could not be mounted.
     Volumes,
     /// The containers have stopped: finish the pod's deletion.

@@ -397,6 +397,10 @@ impl PodWorker {
                 return;
             }
         }
+        // A process waking from a sleep or a probe that changes nothing writes nothing: the
+        // status manager only sends changes.
+        let quiet = matches!(step, Step::Wake { .. } | Step::Probe { .. });
+        let before = quiet.then(|| self.signature());
         match step {
             Step::ImageReady { container, pulled_ms, .. } => self.create(container, pulled_ms, ctx),
             Step::PullFailed { container, incarnation, image, message } => {
@@ -437,7 +441,14 @@ impl PodWorker {
             }
             Step::Stopped => return,
         }
-        self.sync(ctx);
+        if before.is_none_or(|b| b != self.signature()) {
+            self.sync(ctx);
+        }
+    }
+
+    /// What the pod's status is made of: container states, readiness and start.
+    fn signature(&self) -> Vec<(State, bool, bool, bool)> {
+        self.containers.iter().map(|c| (c.state.clone(), c.ready, c.started, c.stopping)).collect()
     }
 
     /// The image is present: create and start the container (`startContainer`).
@@ -561,7 +572,14 @@ impl PodWorker {
         let c = &mut self.containers[i];
         let State::Running { started_ms } = c.state else { return };
         let reason = reason.unwrap_or(if code == 0 { "Completed" } else { "Error" }).to_string();
-        c.state = State::Terminated(Exited { exit_code: code, reason, message: None, started_ms: Some(started_ms), finished_ms: now, id: c.id.clone() });
+        c.state = State::Terminated(Exited {
+            exit_code: code,
+            reason,
+            message: None,
+            started_ms: Some(started_ms),
+            finished_ms: now,
+            id: c.id.clone(),
+        });
         c.process = None;
         c.ready = false;
         c.started = false;

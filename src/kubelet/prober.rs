@@ -63,10 +63,7 @@ pub fn thresholds(p: &Probe) -> (i32, i32) {
 /// alone until it succeeds, then liveness and readiness after their initialDelaySeconds.
 pub fn first_probes(c: &Container, started: bool) -> Vec<(u64, ProbeKind)> {
     let kinds: &[ProbeKind] = if started { &[ProbeKind::Liveness, ProbeKind::Readiness] } else { &[ProbeKind::Startup] };
-    kinds
-        .iter()
-        .filter_map(|k| probe(c, *k).map(|p| (p.initial_delay_seconds.unwrap_or(0).clamp(0, 86_400) as u64 * 1000, *k)))
-        .collect()
+    kinds.iter().filter_map(|k| probe(c, *k).map(|p| (p.initial_delay_seconds.unwrap_or(0).clamp(0, 86_400) as u64 * 1000, *k))).collect()
 }
 
 /// Runs one probe against a running container; `Err` carries upstream's failure output.

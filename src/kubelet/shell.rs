@@ -16,12 +16,20 @@ enum Cmd {
     Sleep(Option<u64>),
     Exit(i32),
     Status(i32),
-    Echo { words: Vec<String>, newline: bool },
+    Echo {
+        words: Vec<String>,
+        newline: bool,
+    },
     Touch(Vec<String>),
     Rm(Vec<String>),
     Cat(Vec<String>),
     /// stress: memory in bytes, CPU in millicores, and how long it runs (None: forever).
-    Stress { memory: u64, cpu_milli: u64, timeout_ms: Option<u64>, banner: String },
+    Stress {
+        memory: u64,
+        cpu_milli: u64,
+        timeout_ms: Option<u64>,
+        banner: String,
+    },
     /// A server from the image catalogue: runs until stopped.
     Serve(Server),
     /// A program the image does not have.
@@ -537,10 +545,7 @@ mod tests {
         let mut s = process(&["stress", "--vm", "1", "--vm-bytes", "150M", "--vm-hang", "1"]);
         assert_eq!(s.step().0, Outcome::Forever);
         assert_eq!(s.memory, 150 << 20);
-        assert_eq!(
-            process(&["foo"]).step().0,
-            Outcome::StartError("exec: \"foo\": executable file not found in $PATH".to_string())
-        );
+        assert_eq!(process(&["foo"]).step().0, Outcome::StartError("exec: \"foo\": executable file not found in $PATH".to_string()));
         assert_eq!(process(&["sh", "-c", "foo"]).step(), (Outcome::Exited(127), vec!["sh: foo: not found".to_string()]));
         assert_eq!(process(&["sh", "-c", "sleep 1e400; exit 300"]).step().0, Outcome::Exited(44));
         assert_eq!(process(&["sh", "-c", "echo 'unterminated"]).step(), (Outcome::Exited(0), vec!["unterminated".to_string()]));

@@ -2,8 +2,7 @@
 //! the pod worker as `pkg/kubelet/kubelet_pods.go` (`getPhase`, `convertToAPIContainerStatuses`)
 //! and `pkg/kubelet/status/generate.go` compute them.
 use k8s_openapi::api::core::v1::{
-    ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, HostIP, Pod, PodIP,
-    PodStatus,
+    ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, HostIP, Pod, PodIP, PodStatus,
 };
 
 use super::pod_workers::{ContainerWorker, Exited, PodWorker, Role, State};
