@@ -65,6 +65,9 @@ pub fn logs(cluster: &mut Cluster, words: &[String]) -> Result<String, String> {
 /// kubectl chooses from as `GetFirstPod` does; the notice says which when there are several.
 fn find_pod(cluster: &mut Cluster, namespace: &str, target: &str) -> Result<(ObjectRef, String), String> {
     let (kind, name) = match target.split_once('/') {
+        Some((kind, name)) if kind.is_empty() || name.is_empty() || name.contains('/') => {
+            return Err("error: arguments in resource/name form must have a single resource and name".to_string());
+        }
         Some((kind, name)) => (resource(kind)?, name),
         None => (crate::api::info("Pod"), target),
     };

@@ -158,6 +158,11 @@ impl Kubelet {
         &self.config.name
     }
 
+    /// The machine's memory in bytes.
+    fn memory_bytes(&self) -> u64 {
+        crate::api::quantity::parse_milli(&self.config.memory).map_or(u64::MAX, |m| u64::try_from(m / 1000).unwrap_or(u64::MAX))
+    }
+
     /// The node's own address (kind-style, 172.18.0.N).
     pub fn node_ip(&self) -> String {
         format!("172.18.0.{}", self.config.index + 2)
@@ -266,9 +271,10 @@ impl Kubelet {
     /// Syncs every pod that changed; returns the timers it needs.
     pub fn run(&mut self, client: &mut Client) -> Vec<(u64, Timer)> {
         let mut timers = Vec::new();
+        let node_memory = self.memory_bytes();
         while let Some(key) = self.work.pop_front() {
             let Some(worker) = self.pods.get_mut(&key) else { continue };
-            let mut ctx = Ctx { client, timers: &mut timers, images: &mut self.images, key: &key };
+            let mut ctx = Ctx { client, timers: &mut timers, images: &mut self.images, key: &key, node_memory };
             if worker.object.metadata().deletion_timestamp.is_some() {
                 worker.stop(&mut ctx);
             } else if worker.started_ms.is_none() {
@@ -282,6 +288,7 @@ impl Kubelet {
     /// renew the node's heartbeats.
     pub fn on_timer(&mut self, timer: Timer, client: &mut Client) -> Vec<(u64, Timer)> {
         let mut timers = Vec::new();
+        let node_memory = self.memory_bytes();
         match timer {
             Timer::Lease => timers.push(node_lease::renew(client, &self.config.name)),
             Timer::NodeStatus => timers.push(node_lease::report_status(client, &self.config.name)),
@@ -292,7 +299,7 @@ impl Kubelet {
                     self.pods.remove(&pod);
                     return timers;
                 }
-                let mut ctx = Ctx { client, timers: &mut timers, images: &mut self.images, key: &pod };
+                let mut ctx = Ctx { client, timers: &mut timers, images: &mut self.images, key: &pod, node_memory };
                 worker.on_timer(step, &mut ctx);
             }
         }

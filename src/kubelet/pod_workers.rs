@@ -18,6 +18,8 @@ use crate::apiserver::Client;
 const START_MS: u64 = 300;
 /// How long a server takes to exit after SIGTERM.
 pub const STOP_MS: u64 = 1_000;
+/// How many lines of a container's log the node keeps.
+const MAX_LOG_LINES: usize = 1_000;
 /// The pod worker's retry period after an error such as CreateContainerConfigError.
 const RETRY_MS: u64 = 10_000;
 /// The crash loop back-off (`flowcontrol.Backoff` in the kubelet): 10s doubling to 300s,
@@ -160,6 +162,8 @@ pub struct Ctx<'a, 'c> {
     pub timers: &'a mut Vec<(u64, Timer)>,
     pub images: &'a mut BTreeSet<String>,
     pub key: &'a Key,
+    /// The node's memory in bytes: the OOM killer's bound for containers without a limit.
+    pub node_memory: u64,
 }
 
 impl Ctx<'_, '_> {
@@ -535,7 +539,12 @@ impl PodWorker {
     }
 
     fn output(&mut self, i: usize, out: Vec<String>, at_ms: u64) {
-        self.containers[i].logs.extend(out.into_iter().map(|text| LogLine { at_ms, text }));
+        let logs = &mut self.containers[i].logs;
+        logs.extend(out.into_iter().map(|text| LogLine { at_ms, text }));
+        // The kubelet rotates container logs (containerLogMaxSize); the simulation keeps the
+        // most recent lines.
+        let excess = logs.len().saturating_sub(MAX_LOG_LINES);
+        logs.drain(..excess);
     }
 
     /// Steps the container's process after a sleep ended.
@@ -550,8 +559,9 @@ impl PodWorker {
     /// above the container's limit is killed by the kernel's OOM killer.
     fn follow(&mut self, i: usize, outcome: Outcome, ctx: &mut Ctx) {
         let c = &self.containers[i];
-        let limit = runtime::limit(&c.spec, "memory");
-        if let (Some(limit), Some(p)) = (limit, c.process.as_ref()) {
+        // Without a limit of its own a container is bounded by the node's memory.
+        let limit = runtime::limit(&c.spec, "memory").map_or(ctx.node_memory, |l| l.min(ctx.node_memory));
+        if let Some(p) = c.process.as_ref() {
             if p.memory > limit {
                 self.exit(i, 137, Some("OOMKilled"), ctx);
                 return;

@@ -79,7 +79,8 @@ pub struct Process {
 /// What a process printed while stepping (stdout and stderr both go to the container log).
 pub type Output = Vec<String>;
 
-const MAX_STEPS: usize = 10_000;
+/// Instructions a process runs without blocking before it counts as a busy loop.
+const MAX_STEPS: usize = 1_000;
 
 impl Process {
     /// The process for `argv` (command + args, already combined with the image's entrypoint)
