@@ -319,8 +319,9 @@ impl Kubelet {
     }
 
     /// What the running containers of each pod use now (the kubelet's summary API), with a
-    /// container's CPU capped by its limit.
+    /// container's CPU capped by its limit and the node's CPUs.
     pub fn usage(&self) -> Vec<PodUsage> {
+        let node_cpu = crate::api::quantity::parse_milli(&self.config.cpu).map_or(u64::MAX, |m| u64::try_from(m).unwrap_or(u64::MAX));
         self.pods
             .iter()
             .filter(|(_, w)| !w.terminal)
@@ -333,7 +334,8 @@ impl Kubelet {
                     .filter_map(|c| {
                         let p = c.process.as_ref()?;
                         let pod_workers::State::Running { started_ms } = c.state else { return None };
-                        let cpu = runtime::limit(&c.spec, "cpu").map_or(p.cpu_milli, |l| p.cpu_milli.min(l));
+                        let cap = runtime::limit(&c.spec, "cpu").map_or(node_cpu, |l| l.min(node_cpu));
+                        let cpu = p.cpu_milli.min(cap);
                         Some(ContainerUsage { name: c.spec.name.clone(), started_ms, cpu_milli: cpu, memory: p.memory })
                     })
                     .collect(),

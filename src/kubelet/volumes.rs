@@ -36,13 +36,14 @@ pub fn check(pod: &PodWorker, client: &mut Client) -> Result<(), Vec<(String, St
             }
         }
     }
-    // The volume manager gives up waiting after 2 minutes and says so; it keeps trying.
+    // WaitForAttachAndMount gives up after podAttachAndMountTimeout (2m3s) and says so; an
+    // unbound claim never reaches the desired state of the world ("failed to process").
     let waited = client.now_ms().saturating_sub(pod.started_ms.unwrap_or(0));
-    if !unmounted.is_empty() && waited >= 120_000 {
+    if !unmounted.is_empty() && waited >= 123_000 {
         let names = unmounted.join(" ");
         problems.push((
             format!("claims:{names}"),
-            format!("Unable to attach or mount volumes: unmounted volumes=[{names}], unattached volumes=[], failed to process volumes=[]: timed out waiting for the condition"),
+            format!("Unable to attach or mount volumes: unmounted volumes=[{names}], unattached volumes=[], failed to process volumes=[{names}]: context deadline exceeded"),
         ));
     }
     if problems.is_empty() && unmounted.is_empty() {
