@@ -73,7 +73,8 @@ pub fn check(p: &Probe, c: &ContainerWorker, ip: &str, uptime_ms: u64) -> Result
     let listens = |port: i32| server.is_some_and(|s| s.ports.iter().any(|p| i32::from(*p) == port));
     if let Some(exec) = &p.exec {
         let image = c.image();
-        let (status, output) = process.exec(exec.command.as_deref().unwrap_or_default(), &|w| runtime::program(&image, w));
+        let timeout = p.timeout_seconds.unwrap_or(1).clamp(1, 86_400) as u64 * 1000;
+        let (status, output) = process.exec(exec.command.as_deref().unwrap_or_default(), &|w| runtime::program(&image, w), timeout);
         return if status == 0 { Ok(()) } else { Err(output) };
     }
     if let Some(http) = &p.http_get {

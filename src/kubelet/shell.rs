@@ -200,20 +200,25 @@ impl Process {
         self.cpu_milli = 0;
     }
 
-    /// Runs an exec probe's command in this container: its exit status and output.
-    pub fn exec(&self, argv: &[String], image: Image) -> (i32, String) {
+    /// Runs an exec probe's command in this container: its exit status and output. A command
+    /// still running after `timeout_ms` fails as the runtime's exec timeout does.
+    pub fn exec(&self, argv: &[String], image: Image, timeout_ms: u64) -> (i32, String) {
         let mut probe = Process::new(argv, self.env.clone(), image);
         probe.files = self.files.clone();
-        let (outcome, out) = probe.step();
-        let status = match outcome {
-            Outcome::Exited(code) => code,
-            Outcome::StartError(message) => {
-                return (1, format!("OCI runtime exec failed: exec failed: unable to start container process: {message}: unknown"));
+        let mut output = Vec::new();
+        let mut elapsed: u64 = 0;
+        loop {
+            let (outcome, out) = probe.step();
+            output.extend(out);
+            match outcome {
+                Outcome::Exited(code) => return (code, output.join("\n")),
+                Outcome::StartError(message) => {
+                    return (1, format!("OCI runtime exec failed: exec failed: unable to start container process: {message}: unknown"));
+                }
+                Outcome::Sleep(ms) if elapsed.saturating_add(ms) <= timeout_ms => elapsed += ms,
+                Outcome::Sleep(_) | Outcome::Forever => return (1, format!("command {:?} timed out", argv.join(" "))),
             }
-            // A probe that blocks is cut off by its timeout.
-            Outcome::Sleep(_) | Outcome::Forever => return (1, "command timed out".to_string()),
-        };
-        (if status == 0 { probe.status } else { status }, out.join("\n"))
+        }
     }
 }
 
@@ -531,9 +536,12 @@ mod tests {
         let mut p = process(&["sh", "-c", "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600"]);
         let cat: Vec<String> = ["cat", "/tmp/healthy"].iter().map(|s| s.to_string()).collect();
         assert_eq!(p.step().0, Outcome::Sleep(30_000));
-        assert_eq!(p.exec(&cat, &image), (0, String::new()));
+        assert_eq!(p.exec(&cat, &image, 1000), (0, String::new()));
         assert_eq!(p.step().0, Outcome::Sleep(600_000));
-        assert_eq!(p.exec(&cat, &image), (1, "cat: can't open '/tmp/healthy': No such file or directory".to_string()));
+        assert_eq!(p.exec(&cat, &image, 1000), (1, "cat: can't open '/tmp/healthy': No such file or directory".to_string()));
+        let slow: Vec<String> = ["sh", "-c", "sleep 1; sleep 1"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(p.exec(&slow, &image, 1000), (1, "command \"sh -c sleep 1; sleep 1\" timed out".to_string()));
+        assert_eq!(p.exec(&slow, &image, 2000).0, 0);
     }
 
     #[test]
