@@ -153,6 +153,8 @@ pub struct PodWorker {
     pub started_ms: Option<u64>,
     /// Volumes are mounted; until then the pod waits in ContainerCreating.
     pub mounted: bool,
+    /// Every init container completed and every sidecar started once.
+    initialized: bool,
     volume_events: BTreeSet<String>,
 }
 
@@ -199,6 +201,7 @@ impl PodWorker {
             terminal: false,
             started_ms: None,
             mounted: false,
+            initialized: false,
             volume_events: BTreeSet::new(),
         }
     }
@@ -277,6 +280,14 @@ impl PodWorker {
         for i in 0..self.containers.len() {
             let c = &self.containers[i];
             match c.role {
+                // Once the pod is initialized, init containers do not run again and a sidecar
+                // that exited restarts without holding back the app containers.
+                Role::Init if self.initialized => continue,
+                Role::Sidecar if self.initialized => {
+                    if !c.running() && self.try_start(i, ctx) {
+                        return;
+                    }
+                }
                 Role::Sidecar => {
                     if c.running() && c.started {
                         continue;
@@ -300,6 +311,7 @@ impl PodWorker {
                     return;
                 }
                 Role::App => {
+                    self.initialized = true;
                     let restart = match c.exited() {
                         None => !c.running(),
                         Some(e) => policy == "Always" || (policy == "OnFailure" && e.exit_code != 0),

@@ -86,9 +86,11 @@ pub fn apply(p: &mut Pod, pod: &PodWorker, now: u64) {
         Role::Sidecar => !(c.running() && c.started),
         Role::App => false,
     });
+    // A pod whose app containers have started stays initialized (`generate.go`).
+    let app_started = pod.containers.iter().any(|c| c.role == Role::App && c.created);
     if terminal && phase == "Succeeded" {
         set_pod_condition(status, "Initialized", "True", Some("PodCompleted"), None, now);
-    } else if incomplete.is_empty() {
+    } else if incomplete.is_empty() || app_started {
         set_pod_condition(status, "Initialized", "True", None, None, now);
     } else {
         let message = format!("containers with incomplete status: [{incomplete}]");
