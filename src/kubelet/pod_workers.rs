@@ -543,7 +543,7 @@ impl PodWorker {
         c.started = prober::probe(&c.spec, ProbeKind::Startup).is_none();
         c.ready = c.started && prober::probe(&c.spec, ProbeKind::Readiness).is_none();
         let incarnation = c.incarnation;
-        for (delay, kind) in prober::first_probes(&c.spec, c.started) {
+        for (delay, kind) in prober::first_probes(&c.spec, c.started, now, self.started_ms.unwrap_or(now), now) {
             self.timer(ctx, delay, Step::Probe { container: i, incarnation, kind });
         }
         self.output(i, out, now);
@@ -660,9 +660,8 @@ impl PodWorker {
             ProbeKind::Startup if successes >= 1 => {
                 c.started = true;
                 c.ready = prober::probe(&c.spec, ProbeKind::Readiness).is_none();
-                let elapsed = now.saturating_sub(started_ms);
-                for (delay, kind) in prober::first_probes(&c.spec, true) {
-                    self.timer(ctx, delay.saturating_sub(elapsed), Step::Probe { container: i, incarnation, kind });
+                for (delay, kind) in prober::first_probes(&c.spec, true, started_ms, self.started_ms.unwrap_or(now), now) {
+                    self.timer(ctx, delay, Step::Probe { container: i, incarnation, kind });
                 }
                 next = false;
             }

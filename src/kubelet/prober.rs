@@ -59,11 +59,23 @@ pub fn thresholds(p: &Probe) -> (i32, i32) {
     (p.success_threshold.unwrap_or(1).max(1), p.failure_threshold.unwrap_or(3).max(1))
 }
 
-/// The first probes after a container starts, as delays from its start: the startup probe
-/// alone until it succeeds, then liveness and readiness after their initialDelaySeconds.
-pub fn first_probes(c: &Container, started: bool) -> Vec<(u64, ProbeKind)> {
+/// When the first probes run, as delays from `now`: the startup probe alone until it
+/// succeeds, then liveness and readiness. A probe worker ticks every periodSeconds from when
+/// the kubelet first saw the pod and skips ticks before initialDelaySeconds have passed
+/// since the container started (`pkg/kubelet/prober/worker.go`).
+pub fn first_probes(c: &Container, started: bool, container_start: u64, worker_start: u64, now: u64) -> Vec<(u64, ProbeKind)> {
     let kinds: &[ProbeKind] = if started { &[ProbeKind::Liveness, ProbeKind::Readiness] } else { &[ProbeKind::Startup] };
-    kinds.iter().filter_map(|k| probe(c, *k).map(|p| (p.initial_delay_seconds.unwrap_or(0).clamp(0, 86_400) as u64 * 1000, *k))).collect()
+    kinds
+        .iter()
+        .filter_map(|k| {
+            let p = probe(c, *k)?;
+            let period = period_ms(p);
+            let initial = p.initial_delay_seconds.unwrap_or(0).clamp(0, 86_400) as u64 * 1000;
+            let earliest = container_start.saturating_add(initial).max(now);
+            let tick = worker_start.saturating_add(earliest.saturating_sub(worker_start).div_ceil(period).saturating_mul(period));
+            Some((tick.saturating_sub(now), *k))
+        })
+        .collect()
 }
 
 /// Runs one probe against a running container; `Err` carries upstream's failure output.
