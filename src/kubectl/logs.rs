@@ -14,43 +14,75 @@ pub fn logs(cluster: &mut Cluster, words: &[String]) -> Result<String, String> {
     let words: Vec<String> = words.iter().filter(|w| !matches!(w.as_str(), "-f" | "--follow" | "--follow=true")).cloned().collect();
     let args = parse_args(&words)?;
     let namespace = args.namespace().to_string();
-    let (target, container) = match args.positional.as_slice() {
-        [] => return Err("error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command\nSee 'kubectl logs -h' for help and examples".to_string()),
-        [target] => (target.clone(), args.value("container").map(str::to_string)),
-        [target, container] if args.value("container").is_none() => (target.clone(), Some(container.clone())),
+    let (target, container) = match (args.positional.as_slice(), &args.selector) {
+        ([], Some(_)) => (None, args.value("container").map(str::to_string)),
+        (_, Some(_)) => return Err("error: only a selector (-l) or a POD name is allowed".to_string()),
+        ([], None) => return Err("error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command\nSee 'kubectl logs -h' for help and examples".to_string()),
+        ([target], None) => (Some(target.clone()), args.value("container").map(str::to_string)),
+        ([target, container], None) if args.value("container").is_none() => (Some(target.clone()), Some(container.clone())),
         _ => return Err("error: only one of -c or an inline [CONTAINER] arg is allowed".to_string()),
     };
     let tail: i64 = match args.value("tail") {
         Some(t) => t
             .parse()
             .map_err(|_| format!("error: invalid argument {t:?} for \"--tail\" flag: strconv.ParseInt: parsing {t:?}: invalid syntax"))?,
+        // With a selector kubectl shows the last 10 lines of each pod.
+        None if args.selector.is_some() => 10,
         None => -1,
     };
     let flag = |name: &str| args.value(name).is_some_and(|v| v != "false");
-    let (previous, timestamps) = (flag("previous"), flag("timestamps"));
-    let (pod, mut notice) = find_pod(cluster, &namespace, &target)?;
-    let Object::Pod(p) = &*pod else { return Err(format!("error: cannot get the logs from {}", pod.kind().kind)) };
+    let options = Options { container, previous: flag("previous"), timestamps: flag("timestamps"), tail };
+    let Some(target) = target else {
+        let selector = Selector::parse(args.selector.as_deref().unwrap_or("")).map_err(|e| format!("error: {e}"))?;
+        let pods = cluster.request(Component::Kubectl, |c| c.list(crate::api::info("Pod"), Some(&namespace)));
+        let pods: Vec<ObjectRef> = pods.into_iter().filter(|p| selector.matches(p.metadata().labels.as_ref())).collect();
+        if pods.is_empty() {
+            return Ok(format!("No resources found in {namespace} namespace."));
+        }
+        let mut out = String::new();
+        for pod in &pods {
+            out.push_str(&pod_logs(cluster, pod, &options)?);
+        }
+        return Ok(out);
+    };
+    let (pod, notice) = find_pod(cluster, &namespace, &target)?;
+    pod_logs(cluster, &pod, &options).map(|out| notice.clone() + &out).map_err(|e| notice + &e)
+}
+
+/// What `kubectl logs` asks of one pod.
+struct Options {
+    container: Option<String>,
+    previous: bool,
+    timestamps: bool,
+    /// Lines from the end; negative for all.
+    tail: i64,
+}
+
+/// One pod's log, or the API server's error for it.
+fn pod_logs(cluster: &mut Cluster, pod: &ObjectRef, options: &Options) -> Result<String, String> {
+    let Object::Pod(p) = &**pod else { return Err(format!("error: cannot get the logs from {}", pod.kind().kind)) };
     let pod_name = p.metadata.name.clone().unwrap_or_default();
-    let container = match container {
-        Some(c) => c,
+    let namespace = p.metadata.namespace.clone().unwrap_or_default();
+    let mut out = String::new();
+    let container = match &options.container {
+        Some(c) => c.clone(),
         None => {
             let spec = p.spec.as_ref();
             let first = spec.and_then(|s| s.containers.first()).map(|c| c.name.clone()).unwrap_or_default();
             let inits = spec.and_then(|s| s.init_containers.as_ref()).map_or(0, Vec::len);
             if spec.is_some_and(|s| s.containers.len() > 1) || inits > 0 {
-                notice.push_str(&format!("Defaulted container {first:?} out of: {}\n", all_container_names(p)));
+                out.push_str(&format!("Defaulted container {first:?} out of: {}\n", all_container_names(p)));
             }
             first
         }
     };
-    let id = container_instance(p, &container, previous).map_err(|m| notice.clone() + &ApiError::bad_request(m).render(None))?;
+    let id = container_instance(p, &container, options.previous).map_err(|m| out.clone() + &ApiError::bad_request(m).render(None))?;
     let node = p.spec.as_ref().and_then(|s| s.node_name.clone());
-    let (Some(node), Some(id)) = (node, id) else { return Ok(notice) };
+    let (Some(node), Some(id)) = (node, id) else { return Ok(out) };
     let lines = cluster.container_log(&node, &Key::new("Pod", &namespace, &pod_name), &container, &id);
-    let skip = if tail < 0 { 0 } else { lines.len().saturating_sub(usize::try_from(tail).unwrap_or(usize::MAX)) };
-    let mut out = notice;
+    let skip = if options.tail < 0 { 0 } else { lines.len().saturating_sub(usize::try_from(options.tail).unwrap_or(usize::MAX)) };
     for line in &lines[skip..] {
-        if timestamps {
+        if options.timestamps {
             // The kubelet's fixed-width RFC 3339 with nanoseconds.
             let at = timestamp(line.at_ms).0.strftime("%Y-%m-%dT%H:%M:%S").to_string();
             out.push_str(&format!("{at}.{:03}000000Z ", line.at_ms % 1000));
@@ -100,20 +132,21 @@ fn find_pod(cluster: &mut Cluster, namespace: &str, target: &str) -> Result<(Obj
     Ok((pod, notice))
 }
 
-/// `podutils.ByLogging`: assigned before unassigned, Running before Unknown before Pending,
-/// ready before not ready, more restarts first, older first.
-fn logging_rank(p: &Pod) -> (bool, u8, bool, i32, i64) {
+/// `podutils.ByLogging`: assigned before unassigned; Running (and any phase it does not
+/// rank) before Unknown before Pending; ready before not ready, longer ready first; more
+/// restarts (of one container) first; older first.
+fn logging_rank(p: &Pod) -> (bool, u8, bool, i64, i32, i64) {
     let status = p.status.as_ref();
     let phase = match status.and_then(|s| s.phase.as_deref()) {
-        Some("Running") => 0,
         Some("Unknown") => 1,
         Some("Pending") => 2,
-        _ => 3,
+        _ => 0,
     };
-    let ready = status.and_then(|s| s.conditions.as_ref()).into_iter().flatten().any(|c| c.type_ == "Ready" && c.status == "True");
-    let restarts: i32 = status.and_then(|s| s.container_statuses.as_ref()).into_iter().flatten().map(|c| c.restart_count).sum();
+    let ready = status.and_then(|s| s.conditions.as_ref()).into_iter().flatten().find(|c| c.type_ == "Ready" && c.status == "True");
+    let ready_since = ready.and_then(|c| c.last_transition_time.as_ref()).map_or(i64::MAX, |t| t.0.as_second());
+    let restarts = status.and_then(|s| s.container_statuses.as_ref()).into_iter().flatten().map(|c| c.restart_count).max().unwrap_or(0);
     let created = p.metadata.creation_timestamp.as_ref().map_or(i64::MAX, |t| t.0.as_second());
-    (p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none(), phase, !ready, -restarts, created)
+    (p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none(), phase, ready.is_none(), ready_since, -restarts, created)
 }
 
 /// `podcmd.AllContainerNames`: `a, b, setup (init)`.
