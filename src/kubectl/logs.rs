@@ -9,6 +9,8 @@ use crate::api::{Key, Object, ObjectRef};
 use crate::apiserver::{timestamp, ApiError, Component};
 use crate::Cluster;
 
+const USAGE: &str = "error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command\nSee 'kubectl logs -h' for help and examples";
+
 pub fn logs(cluster: &mut Cluster, words: &[String]) -> Result<String, String> {
     // `-f` is --follow here, not --filename: the simulated log is printed as it stands.
     let words: Vec<String> = words.iter().filter(|w| !matches!(w.as_str(), "-f" | "--follow" | "--follow=true")).cloned().collect();
@@ -17,15 +19,16 @@ pub fn logs(cluster: &mut Cluster, words: &[String]) -> Result<String, String> {
     let (target, container) = match (args.positional.as_slice(), &args.selector) {
         ([], Some(_)) => (None, args.value("container").map(str::to_string)),
         (_, Some(_)) => return Err("error: only a selector (-l) or a POD name is allowed".to_string()),
-        ([], None) => return Err("error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command\nSee 'kubectl logs -h' for help and examples".to_string()),
+        ([], None) => return Err(USAGE.to_string()),
         ([target], None) => (Some(target.clone()), args.value("container").map(str::to_string)),
         ([target, container], None) if args.value("container").is_none() => (Some(target.clone()), Some(container.clone())),
-        _ => return Err("error: only one of -c or an inline [CONTAINER] arg is allowed".to_string()),
+        ([_, _], None) => return Err("error: only one of -c or an inline [CONTAINER] arg is allowed".to_string()),
+        _ => return Err(USAGE.to_string()),
     };
     let tail: i64 = match args.value("tail") {
         Some(t) => t
             .parse()
-            .map_err(|_| format!("error: invalid argument {t:?} for \"--tail\" flag: strconv.ParseInt: parsing {t:?}: invalid syntax"))?,
+            .map_err(|_| format!("Error: invalid argument {t:?} for \"--tail\" flag: strconv.ParseInt: parsing {t:?}: invalid syntax\nSee 'kubectl logs --help' for usage."))?,
         // With a selector kubectl shows the last 10 lines of each pod.
         None if args.selector.is_some() => 10,
         None => -1,

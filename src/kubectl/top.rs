@@ -23,13 +23,33 @@ const CONTROL_PLANE_BASE: (u64, u64) = (120, 720 << 20);
 
 pub fn top(cluster: &mut Cluster, words: &[String]) -> Result<String, String> {
     let args = parse_args(words)?;
-    match args.positional.first().map(String::as_str) {
-        Some("pod" | "pods" | "po") => pods(cluster, &args),
-        Some("node" | "nodes" | "no") => nodes(cluster, &args),
-        Some(other) => Err(format!("error: unknown command {other:?} for \"kubectl top\"")),
-        None => Ok("Display resource (CPU/memory) usage.\n\nAvailable Commands:\n  node          Display resource (CPU/memory) usage of nodes\n  pod           Display resource (CPU/memory) usage of pods\n".to_string()),
+    let usage = |what: &str| format!("error: {what} [NAME | -l label]\nSee 'kubectl top {what} -h' for help and examples");
+    match (args.positional.first().map(String::as_str), args.positional.len()) {
+        (Some("pod" | "pods" | "po"), 3..) => Err(usage("pod")),
+        (Some("node" | "nodes" | "no"), 3..) => Err(usage("node")),
+        (Some("pod" | "pods" | "po"), _) => pods(cluster, &args),
+        (Some("node" | "nodes" | "no"), _) => nodes(cluster, &args),
+        (Some(other), _) => Err(format!("error: unknown command {other:?}\nSee 'kubectl top -h' for help and examples")),
+        (None, _) => Ok(HELP.to_string()),
     }
 }
+
+const HELP: &str = "Display resource (CPU/memory) usage.
+
+ The top command allows you to see the resource consumption for nodes or pods.
+
+ This command requires Metrics Server to be correctly configured and working on the server.
+
+Available Commands:
+  node          Display resource (CPU/memory) usage of nodes
+  pod           Display resource (CPU/memory) usage of pods
+
+Usage:
+  kubectl top [flags] [options]
+
+Use \"kubectl top <command> --help\" for more information about a given command.
+Use \"kubectl options\" for a list of global command-line options (applies to all commands).
+";
 
 /// The last scrape at or before `now`: a container has metrics once it ran through one full
 /// interval before it.
