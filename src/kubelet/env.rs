@@ -2,9 +2,14 @@
 //! `env` values, `valueFrom` ConfigMap and Secret keys and pod fields, and `envFrom`. The
 //! kubelet reads ConfigMaps and Secrets through the API server when the container starts; a
 //! missing one is a CreateContainerConfigError with upstream's message.
-use super::pod_workers::{Env, PodWorker};
+use std::collections::BTreeMap;
+
+use super::pod_workers::PodWorker;
 use crate::api::{Key, Object};
 use crate::apiserver::Client;
+
+/// The environment of a container, for `echo $VAR` and `$(VAR)` in command and args.
+pub type Env = BTreeMap<String, String>;
 
 /// The environment of container `i`, or the message of its CreateContainerConfigError.
 pub fn resolve(pod: &PodWorker, i: usize, client: &mut Client) -> Result<Env, String> {

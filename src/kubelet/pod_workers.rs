@@ -3,7 +3,7 @@
 //! sidecars (init containers with `restartPolicy: Always`) start in order and keep running,
 //! then the app containers start one after another. Exited containers are restarted as the
 //! pod's restartPolicy says, with the CrashLoopBackOff back-off between restarts.
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::{Container, Pod};
 
@@ -748,9 +748,6 @@ pub fn go_duration(ms: u64) -> String {
         (h, m) => format!("{h}h{m}m{seconds}s"),
     }
 }
-
-/// The environment of a container, for `echo $VAR` and `$(VAR)` in command and args.
-pub type Env = BTreeMap<String, String>;
 
 #[cfg(test)]
 mod tests {
