@@ -279,6 +279,8 @@ impl Kubelet {
                 worker.stop(&mut ctx);
             } else if worker.started_ms.is_none() {
                 worker.sync(&mut ctx);
+            } else {
+                worker.update(&mut ctx);
             }
         }
         timers

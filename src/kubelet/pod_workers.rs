@@ -79,6 +79,8 @@ pub struct ContainerWorker {
     backoff: Option<(u64, u64)>,
     pull_failures: u32,
     retry_queued: bool,
+    /// The spec changed (a new image): restart at once, whatever the policy and back-off.
+    replace: bool,
     pub ready: bool,
     pub started: bool,
     pub created: bool,
@@ -106,6 +108,7 @@ impl ContainerWorker {
             backoff: None,
             pull_failures: 0,
             retry_queued: false,
+            replace: false,
             ready: false,
             started: false,
             created: false,
@@ -313,6 +316,7 @@ impl PodWorker {
                 Role::App => {
                     self.initialized = true;
                     let restart = match c.exited() {
+                        _ if c.replace => !c.running(),
                         None => !c.running(),
                         Some(e) => policy == "Always" || (policy == "OnFailure" && e.exit_code != 0),
                     };
@@ -339,7 +343,8 @@ impl PodWorker {
             }
             c.backoff_until = None;
         }
-        if let Some(finished) = c.exited().map(|e| e.finished_ms) {
+        let replace = std::mem::take(&mut c.replace);
+        if let Some(finished) = c.exited().map(|e| e.finished_ms).filter(|_| !replace) {
             // kuberuntime_manager.go doBackOff: in back-off while less than the current delay
             // has passed since the last exit; the entry is forgotten after 2 × max.
             match c.backoff {
@@ -678,6 +683,33 @@ impl PodWorker {
         }
         if next {
             self.timer(ctx, period, Step::Probe { container: i, incarnation, kind });
+        }
+    }
+
+    /// The pod was updated: a container whose image changed is killed and started again
+    /// with the new image (`computePodActions`: the container's hash changed).
+    pub fn update(&mut self, ctx: &mut Ctx) {
+        let Some(spec) = self.pod().and_then(|p| p.spec.clone()) else { return };
+        if self.deleting || self.terminal {
+            return;
+        }
+        let specs = spec.init_containers.unwrap_or_default().into_iter().chain(spec.containers);
+        let grace = self.grace_seconds();
+        let mut changed = false;
+        for (i, new) in specs.enumerate() {
+            let Some(c) = self.containers.get_mut(i).filter(|c| c.spec.name == new.name && c.spec.image != new.image) else { continue };
+            c.spec.image = new.image;
+            c.spec.image_pull_policy = new.image_pull_policy;
+            c.replace = true;
+            changed = true;
+            if c.running() {
+                let message = format!("Container {} definition changed, will be restarted", c.spec.name);
+                self.event(ctx, "Normal", "Killing", message);
+                self.kill(i, grace, ctx);
+            }
+        }
+        if changed {
+            self.sync(ctx);
         }
     }
 
