@@ -19,7 +19,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use crate::api::{Key, Object, ObjectMeta};
 use crate::apiserver::{timestamp, Client, WatchEvent, WatchEventType};
-use pod_workers::{Ctx, LogLine, PodWorker, Role};
+use pod_workers::{Ctx, LogLine, PodWorker};
 use prober::ProbeKind;
 
 /// The Kubernetes version the simulated nodes report.
@@ -257,7 +257,8 @@ impl Kubelet {
             Some(p) if p.uid == uid => p.object = event.object.clone(),
             _ => {
                 let ip = format!("10.244.{}.{}", self.config.index, self.next_host);
-                self.next_host = self.next_host.wrapping_add(1);
+                // host-local IPAM hands out .2 to .254 of the node's /24, then starts over.
+                self.next_host = if self.next_host >= 254 { 2 } else { self.next_host + 1 };
                 self.pods.insert(key.clone(), PodWorker::new(event.object.clone(), ip, self.node_ip()));
             }
         }
@@ -332,7 +333,6 @@ impl Kubelet {
                 containers: w
                     .containers
                     .iter()
-                    .filter(|c| c.role != Role::Init || c.running())
                     .filter_map(|c| {
                         let p = c.process.as_ref()?;
                         let pod_workers::State::Running { started_ms } = c.state else { return None };
