@@ -20,7 +20,8 @@ pub use snapshot::{NodeView, PodView, Snapshot};
 use crate::api::{Key, Object, ObjectMeta};
 use crate::apiserver::{ApiServer, Client, WatchEvent};
 use crate::controllers::ControllerManager;
-use crate::kubelet::{Kubelet, Timer};
+use crate::kubelet::pod_workers::LogLine;
+use crate::kubelet::{Kubelet, PodUsage, Timer};
 use crate::rng::Rng;
 use crate::scheduler::Scheduler;
 
@@ -162,7 +163,10 @@ impl Cluster {
         request.index = (0..).find(|i| !used.contains(i)).unwrap_or(0);
         let name = request.name.clone();
         let kubelet = Kubelet::new(request);
-        self.request(Component::Kubelet(name.clone()), |client| kubelet.register(client)).map_err(|e| e.render(None))?;
+        let timers = self.request(Component::Kubelet(name.clone()), |client| kubelet.register(client)).map_err(|e| e.render(None))?;
+        for (delay, timer) in timers {
+            self.push(self.now_ms + delay, Task::KubeletTimer(name.clone(), timer));
+        }
         self.kubelets.insert(name, kubelet);
         Ok(())
     }
@@ -273,6 +277,23 @@ impl Cluster {
                 }
             }
         }
+    }
+
+    /// `kubectl logs`: the API server proxies the request to the kubelet of the pod's node,
+    /// which reads the container instance's log.
+    pub fn container_log(&mut self, node: &str, pod: &Key, container: &str, container_id: &str) -> Vec<LogLine> {
+        self.api.set_time(self.now_ms);
+        let path = format!("{}/log", pod.path());
+        self.api.record(Component::Kubectl, Component::ApiServer, "get", path.clone());
+        self.api.record(Component::ApiServer, Component::Kubelet(node.to_string()), "get containerLogs", path);
+        self.kubelets.get(node).map(|k| k.logs(pod, container, container_id).to_vec()).unwrap_or_default()
+    }
+
+    /// What every node's pods use now, as metrics-server scrapes each kubelet's summary API.
+    pub fn resource_usage(&mut self) -> Vec<(String, Vec<PodUsage>)> {
+        self.api.set_time(self.now_ms);
+        self.api.record(Component::Kubectl, Component::ApiServer, "list", "pods.metrics.k8s.io".to_string());
+        self.kubelets.iter().map(|(node, k)| (node.clone(), k.usage())).collect()
     }
 
     /// What the diagram draws: nodes with their pods, and pods still waiting for the scheduler.

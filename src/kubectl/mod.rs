@@ -13,6 +13,7 @@ mod explain;
 mod get;
 mod jsonpath;
 mod label;
+mod logs;
 mod merge;
 mod printers;
 mod resources;
@@ -21,6 +22,7 @@ pub mod script;
 mod set;
 mod sim;
 mod table;
+mod top;
 mod wait;
 pub mod watch;
 mod words;
@@ -222,7 +224,9 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
     ("current-replicas", None),
     ("limits", None),
     ("requests", None),
-    ("containers", Some('c')),
+    ("containers", None),
+    ("container", Some('c')),
+    ("tail", None),
     ("field-selector", None),
     ("label-columns", Some('L')),
     ("sort-by", None),
@@ -246,6 +250,8 @@ const BOOL_FLAGS: &[(&str, Option<char>)] = &[
     ("dry-run", None),
     ("command", None),
     ("global-default", None),
+    ("previous", Some('p')),
+    ("timestamps", None),
     ("watch", Some('w')),
     ("watch-only", None),
     ("output-watch-events", None),
@@ -317,8 +323,13 @@ pub(crate) fn resource(name: &str) -> Result<&'static KindInfo, String> {
 
 fn kubectl(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<String, String> {
     let Some((command, rest)) = words.split_first() else {
-        return Ok("kubectl controls the Kubernetes cluster manager.\n\nCommands here: annotate, api-resources, api-versions, apply, create, delete, describe, diff, edit, events, explain, expose, get, label, rollout, run, scale, set, version, wait.\n".to_string());
+        return Ok("kubectl controls the Kubernetes cluster manager.\n\nCommands here: annotate, api-resources, api-versions, apply, create, delete, describe, diff, edit, events, explain, expose, get, label, logs, rollout, run, scale, set, top, version, wait.\n".to_string());
     };
+    match command.as_str() {
+        "logs" => return logs::logs(cluster, rest),
+        "top" => return top::top(cluster, rest),
+        _ => {}
+    }
     let args = parse_args(rest)?;
     match command.as_str() {
         "apply" => apply::apply(cluster, &args, input, apply::Mode::Apply),

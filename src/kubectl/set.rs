@@ -131,7 +131,8 @@ fn resources(cluster: &mut Cluster, args: &Args, input: &Input, words: &[String]
     if limits.is_empty() && requests.is_empty() {
         return Err("error: you must specify an update to requests or limits (in the form of --requests/--limits)".to_string());
     }
-    let container = args.value("containers").unwrap_or("*").to_string();
+    // `-c` is `--containers` here but `--container` for logs; the flag table maps it to the latter.
+    let container = args.value("containers").or(args.value("container")).unwrap_or("*").to_string();
     edit_containers(cluster, args, input, words, "resource requirements updated", &|containers, _| {
         let mut found = false;
         for c in containers.iter_mut().filter(|c| container == "*" || c.name == container) {

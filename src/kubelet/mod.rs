@@ -1,20 +1,26 @@
-//! The kubelet: the node agent. It registers its Node, watches the pods bound to it, drives
-//! the container runtime (image pulls take virtual time), and reports each pod's status back
-//! through the API server: Pending/ContainerCreating, then Running, and at deletion it stops
-//! the containers and finishes the graceful delete.
+//! The kubelet: the node agent. It registers its Node and keeps its Lease, watches the pods
+//! bound to its node, and runs a pod worker per pod (`pod_workers`): image pulls through the
+//! simulated runtime (`runtime`), containers whose processes the tiny shell runs (`shell`),
+//! probes (`prober`), environment and volumes (`env`, `volumes`), and the pod status it
+//! reports back through the API server (`status`).
+mod env;
+pub mod node_lease;
+pub mod pod_workers;
+pub mod prober;
 pub mod runtime;
+pub mod shell;
+mod status;
+mod volumes;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use k8s_openapi::api::core::v1::{
-    Container, ContainerState, ContainerStateRunning, ContainerStateWaiting, ContainerStatus, HostIP, Node, NodeAddress, NodeCondition,
-    NodeSpec, NodeStatus, NodeSystemInfo, Pod, PodIP, PodStatus, Taint,
-};
+use k8s_openapi::api::core::v1::{Node, NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo, Taint};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
-use crate::api::{Key, Object, ObjectMeta, ObjectRef};
-use crate::apiserver::{set_pod_condition, timestamp, Client, WatchEvent, WatchEventType};
-use runtime::Pull;
+use crate::api::{Key, Object, ObjectMeta};
+use crate::apiserver::{timestamp, Client, WatchEvent, WatchEventType};
+use pod_workers::{Ctx, LogLine, PodWorker};
+use prober::ProbeKind;
 
 /// The Kubernetes version the simulated nodes report.
 pub const KUBELET_VERSION: &str = "v1.34.0";
@@ -50,55 +56,89 @@ impl NodeConfig {
 
 /// A timer the kubelet asked for; the cluster hands it back when it is due.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Timer {
-    pub pod: Key,
-    pub uid: String,
-    pub step: Step,
+pub enum Timer {
+    Pod {
+        pod: Key,
+        uid: String,
+        step: Step,
+    },
+    /// Renew the node's Lease (every 10 s).
+    Lease,
+    /// Report the node's status although nothing changed (every 5 min).
+    NodeStatus,
 }
 
+/// The next step of a pod worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    /// Every image of the pod is on the node: create and start its containers.
-    Pulled { millis: u64 },
+    /// The image of a container is present (`pulled_ms`: how long the pull took, if any).
+    ImageReady {
+        container: usize,
+        incarnation: u64,
+        pulled_ms: Option<u64>,
+    },
     /// The registry refused an image.
-    PullFailed { image: String, message: String },
+    PullFailed {
+        container: usize,
+        incarnation: u64,
+        image: String,
+        message: String,
+    },
     /// The back-off after a failed pull has begun.
-    BackOff { image: String, message: String },
-    /// The back-off has expired: try the pull again.
-    RetryPull,
+    PullBackOff {
+        container: usize,
+        incarnation: u64,
+        image: String,
+        message: String,
+    },
+    /// A container may try again (after an image pull back-off or a config error).
+    RetryContainer {
+        container: usize,
+    },
+    /// A crash loop back-off ended: sync the pod again.
+    Retry,
+    /// A container's process finished a sleep.
+    Wake {
+        container: usize,
+        incarnation: u64,
+    },
+    Probe {
+        container: usize,
+        incarnation: u64,
+        kind: ProbeKind,
+    },
+    /// A container that was told to stop has exited.
+    Killed {
+        container: usize,
+        incarnation: u64,
+        exit_code: i32,
+    },
+    /// Look again at volumes that could not be mounted.
+    Volumes,
     /// The containers have stopped: finish the pod's deletion.
     Stopped,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    New,
-    Pulling,
-    Running,
-    Stopping,
+/// One container's resource use, for metrics-server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerUsage {
+    pub name: String,
+    /// When this instance started: metrics-server needs two scrapes of it for a CPU rate.
+    pub started_ms: u64,
+    pub cpu_milli: u64,
+    pub memory: u64,
 }
 
-struct PodRuntime {
-    object: ObjectRef,
-    uid: String,
-    phase: Phase,
-    ip: Option<String>,
-    pull_failures: u32,
+/// One pod's resource use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodUsage {
+    pub pod: Key,
+    pub containers: Vec<ContainerUsage>,
 }
-
-/// The image pull back-off: 10s doubling to 300s (`flowcontrol.Backoff` in the kubelet).
-fn pull_backoff_ms(failures: u32) -> u64 {
-    (10_000u64 << failures.saturating_sub(1).min(5)).min(300_000)
-}
-
-/// How long containers take to stop after SIGTERM: the catalogue's servers exit at once.
-const STOP_MS: u64 = 1_000;
-/// Creating and starting a container once its image is present.
-const START_MS: u64 = 300;
 
 pub struct Kubelet {
     config: NodeConfig,
-    pods: BTreeMap<Key, PodRuntime>,
+    pods: BTreeMap<Key, PodWorker>,
     images: BTreeSet<String>,
     next_host: u32,
     work: VecDeque<Key>,
@@ -118,13 +158,19 @@ impl Kubelet {
         &self.config.name
     }
 
+    /// The machine's memory in bytes.
+    fn memory_bytes(&self) -> u64 {
+        crate::api::quantity::parse_milli(&self.config.memory).map_or(u64::MAX, |m| u64::try_from(m / 1000).unwrap_or(u64::MAX))
+    }
+
     /// The node's own address (kind-style, 172.18.0.N).
     pub fn node_ip(&self) -> String {
         format!("172.18.0.{}", self.config.index + 2)
     }
 
-    /// Registers this machine as a Node through the API server, as the kubelet does at start.
-    pub fn register(&self, client: &mut Client) -> Result<(), crate::apiserver::ApiError> {
+    /// Registers this machine as a Node through the API server and creates its Lease, as the
+    /// kubelet does at start; returns the heartbeat timers.
+    pub fn register(&self, client: &mut Client) -> Result<Vec<(u64, Timer)>, crate::apiserver::ApiError> {
         let c = &self.config;
         let mut labels = BTreeMap::from([
             ("beta.kubernetes.io/arch".to_string(), "amd64".to_string()),
@@ -187,7 +233,9 @@ impl Kubelet {
                 ..Default::default()
             }),
         };
-        client.create(Object::Node(node)).map(|_| ())
+        client.create(Object::Node(node))?;
+        node_lease::create(client, &c.name)?;
+        Ok(node_lease::timers())
     }
 
     /// The kubelet watches only the pods bound to its node (fieldSelector spec.nodeName).
@@ -208,8 +256,10 @@ impl Kubelet {
         match self.pods.get_mut(&key) {
             Some(p) if p.uid == uid => p.object = event.object.clone(),
             _ => {
-                let runtime = PodRuntime { object: event.object.clone(), uid, phase: Phase::New, ip: None, pull_failures: 0 };
-                self.pods.insert(key.clone(), runtime);
+                let ip = format!("10.244.{}.{}", self.config.index, self.next_host);
+                // host-local IPAM hands out .2 to .254 of the node's /24, then starts over.
+                self.next_host = if self.next_host >= 254 { 2 } else { self.next_host + 1 };
+                self.pods.insert(key.clone(), PodWorker::new(event.object.clone(), ip, self.node_ip()));
             }
         }
         self.work.push_back(key);
@@ -222,218 +272,76 @@ impl Kubelet {
     /// Syncs every pod that changed; returns the timers it needs.
     pub fn run(&mut self, client: &mut Client) -> Vec<(u64, Timer)> {
         let mut timers = Vec::new();
+        let node_memory = self.memory_bytes();
         while let Some(key) = self.work.pop_front() {
-            timers.extend(self.sync_pod(&key, client));
+            let Some(worker) = self.pods.get_mut(&key) else { continue };
+            let mut ctx = Ctx { client, timers: &mut timers, images: &mut self.images, key: &key, node_memory };
+            if worker.object.metadata().deletion_timestamp.is_some() {
+                worker.stop(&mut ctx);
+            } else if worker.started_ms.is_none() {
+                worker.sync(&mut ctx);
+            } else {
+                worker.update(&mut ctx);
+            }
         }
         timers
     }
 
-    fn sync_pod(&mut self, key: &Key, client: &mut Client) -> Option<(u64, Timer)> {
-        let runtime = self.pods.get_mut(key)?;
-        let Object::Pod(pod) = &*runtime.object else { return None };
-        let pod = pod.clone();
-        let timer = |step| Timer { pod: key.clone(), uid: runtime.uid.clone(), step };
-        if pod.metadata.deletion_timestamp.is_some() {
-            if runtime.phase == Phase::Stopping {
-                return None;
-            }
-            runtime.phase = Phase::Stopping;
-            let t = timer(Step::Stopped);
-            for c in &pod.spec.as_ref()?.containers {
-                client.event(&runtime.object.clone(), "Normal", "Killing", format!("Stopping container {}", c.name));
-            }
-            return Some((STOP_MS, t));
-        }
-        if runtime.phase != Phase::New {
-            return None;
-        }
-        runtime.phase = Phase::Pulling;
-        runtime.ip = Some(format!("10.244.{}.{}", self.config.index, self.next_host));
-        self.next_host += 1;
-        let host_ip = self.node_ip();
-        let now = client.now_ms();
-        let _ = client.patch(key, "update status", |o| {
-            if let Object::Pod(p) = o {
-                let names: Vec<String> = p.spec.iter().flat_map(|s| s.containers.iter()).map(|c| c.name.clone()).collect();
-                let statuses = container_statuses(p, |c| waiting(c, "ContainerCreating", None));
-                let status = p.status.get_or_insert_with(PodStatus::default);
-                status.host_ip = Some(host_ip.clone());
-                status.host_ips = Some(vec![HostIP { ip: host_ip }]);
-                status.start_time = Some(timestamp(now));
-                for (type_, value, reason) in [
-                    ("PodReadyToStartContainers", "True", None),
-                    ("Initialized", "True", None),
-                    ("Ready", "False", Some("ContainersNotReady")),
-                    ("ContainersReady", "False", Some("ContainersNotReady")),
-                ] {
-                    let message = reason.map(|_| format!("containers with unready status: [{}]", names.join(" ")));
-                    set_pod_condition(status, type_, value, reason, message, now);
-                }
-                status.container_statuses = Some(statuses);
-            }
-        });
-        self.start_pull(key, client)
-    }
-
-    /// Pulls every image the pod needs that the node lacks (or whose policy says Always).
-    fn start_pull(&mut self, key: &Key, client: &mut Client) -> Option<(u64, Timer)> {
-        let runtime = self.pods.get(key)?;
-        let object = runtime.object.clone();
-        let uid = runtime.uid.clone();
-        let containers = match &*object {
-            Object::Pod(p) => p.spec.as_ref().map(|s| s.containers.clone()).unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        let mut millis = 0;
-        for c in &containers {
-            let image = c.image.clone().unwrap_or_default();
-            let present = self.images.contains(&runtime::normalize(&image));
-            if present && c.image_pull_policy.as_deref() != Some("Always") {
-                client.event(&object, "Normal", "Pulled", format!("Container image {image:?} already present on machine"));
-                continue;
-            }
-            client.event(&object, "Normal", "Pulling", format!("Pulling image {image:?}"));
-            match runtime::pull(&image) {
-                // An image already on the node only has its manifest checked.
-                Pull::Pulled { millis: m, .. } => millis += if present { 400 } else { m },
-                Pull::Failed { millis: m, message } => {
-                    return Some((millis + m, Timer { pod: key.clone(), uid, step: Step::PullFailed { image, message } }));
-                }
-            }
-        }
-        Some((millis + START_MS, Timer { pod: key.clone(), uid, step: Step::Pulled { millis } }))
-    }
-
-    /// A timer came due: continue the pod's lifecycle if the pod is still the same one.
+    /// A timer came due: continue the pod's lifecycle if the pod is still the same one, or
+    /// renew the node's heartbeats.
     pub fn on_timer(&mut self, timer: Timer, client: &mut Client) -> Vec<(u64, Timer)> {
-        let Some(runtime) = self.pods.get_mut(&timer.pod).filter(|r| r.uid == timer.uid) else { return Vec::new() };
-        let object = runtime.object.clone();
-        let key = timer.pod.clone();
-        let stopping = runtime.phase == Phase::Stopping;
-        match timer.step {
-            Step::Stopped => {
-                let _ = client.delete(&key, Some(0));
-                self.pods.remove(&key);
-                Vec::new()
-            }
-            _ if stopping => Vec::new(),
-            Step::Pulled { millis } => {
-                runtime.phase = Phase::Running;
-                let ip = runtime.ip.clone().unwrap_or_default();
-                let Object::Pod(pod) = &*object else { return Vec::new() };
-                for c in pod.spec.iter().flat_map(|s| s.containers.iter()) {
-                    let image = c.image.clone().unwrap_or_default();
-                    let fresh = self.images.insert(runtime::normalize(&image));
-                    if fresh || c.image_pull_policy.as_deref() == Some("Always") {
-                        let bytes = match runtime::pull(&image) {
-                            Pull::Pulled { bytes, .. } => bytes,
-                            Pull::Failed { .. } => 0,
-                        };
-                        let secs = millis as f64 / 1000.0;
-                        client.event(
-                            &object,
-                            "Normal",
-                            "Pulled",
-                            format!(
-                                "Successfully pulled image {image:?} in {secs}s ({secs}s including waiting). Image size: {bytes} bytes."
-                            ),
-                        );
-                    }
-                    client.event(&object, "Normal", "Created", format!("Created container: {}", c.name));
-                    client.event(&object, "Normal", "Started", format!("Started container {}", c.name));
+        let mut timers = Vec::new();
+        let node_memory = self.memory_bytes();
+        match timer {
+            Timer::Lease => timers.push(node_lease::renew(client, &self.config.name)),
+            Timer::NodeStatus => timers.push(node_lease::report_status(client, &self.config.name)),
+            Timer::Pod { pod, uid, step } => {
+                let Some(worker) = self.pods.get_mut(&pod).filter(|w| w.uid == uid) else { return timers };
+                if step == Step::Stopped {
+                    let _ = client.delete(&pod, Some(0));
+                    self.pods.remove(&pod);
+                    return timers;
                 }
-                let now = client.now_ms();
-                let mut ids = Vec::new();
-                for _ in pod.spec.iter().flat_map(|s| s.containers.iter()) {
-                    ids.push(format!(
-                        "{:016x}{:016x}{:016x}{:016x}",
-                        client.rng().next_u64(),
-                        client.rng().next_u64(),
-                        client.rng().next_u64(),
-                        client.rng().next_u64()
-                    ));
-                }
-                let _ = client.patch(&key, "update status", |o| {
-                    if let Object::Pod(p) = o {
-                        let mut ids = ids.into_iter();
-                        let statuses = container_statuses(p, |c| {
-                            let mut s = ContainerStatus {
-                                name: c.name.clone(),
-                                image: c.image.clone().unwrap_or_default(),
-                                image_id: runtime::normalize(c.image.as_deref().unwrap_or("")),
-                                container_id: ids.next().map(|id| format!("containerd://{id}")),
-                                ready: true,
-                                started: Some(true),
-                                restart_count: 0,
-                                ..Default::default()
-                            };
-                            s.state = Some(ContainerState {
-                                running: Some(ContainerStateRunning { started_at: Some(timestamp(now)) }),
-                                ..Default::default()
-                            });
-                            s
-                        });
-                        let status = p.status.get_or_insert_with(PodStatus::default);
-                        status.phase = Some("Running".to_string());
-                        status.pod_ip = Some(ip.clone());
-                        status.pod_ips = Some(vec![PodIP { ip }]);
-                        status.container_statuses = Some(statuses);
-                        for type_ in ["Ready", "ContainersReady"] {
-                            set_pod_condition(status, type_, "True", None, None, now);
-                        }
-                    }
-                });
-                Vec::new()
+                let mut ctx = Ctx { client, timers: &mut timers, images: &mut self.images, key: &pod, node_memory };
+                worker.on_timer(step, &mut ctx);
             }
-            Step::PullFailed { image, message } => {
-                runtime.pull_failures += 1;
-                client.event(&object, "Warning", "Failed", format!("Failed to pull image {image:?}: {message}"));
-                client.event(&object, "Warning", "Failed", "Error: ErrImagePull".to_string());
-                let detail = message.clone();
-                let _ = client.patch(&key, "update status", |o| {
-                    if let Object::Pod(p) = o {
-                        let statuses = container_statuses(p, |c| waiting(c, "ErrImagePull", Some(detail.clone())));
-                        p.status.get_or_insert_with(PodStatus::default).container_statuses = Some(statuses);
-                    }
-                });
-                vec![(1_000, Timer { pod: key, uid: timer.uid, step: Step::BackOff { image, message } })]
-            }
-            Step::BackOff { image, message } => {
-                let delay = pull_backoff_ms(runtime.pull_failures);
-                client.event(&object, "Normal", "BackOff", format!("Back-off pulling image {image:?}"));
-                client.event(&object, "Warning", "Failed", "Error: ImagePullBackOff".to_string());
-                let detail = format!("Back-off pulling image {image:?}: ErrImagePull: {message}");
-                let _ = client.patch(&key, "update status", |o| {
-                    if let Object::Pod(p) = o {
-                        let statuses = container_statuses(p, |c| waiting(c, "ImagePullBackOff", Some(detail.clone())));
-                        p.status.get_or_insert_with(PodStatus::default).container_statuses = Some(statuses);
-                    }
-                });
-                vec![(delay, Timer { pod: key, uid: timer.uid, step: Step::RetryPull })]
-            }
-            Step::RetryPull => self.start_pull(&key, client).into_iter().collect(),
+        }
+        timers
+    }
+
+    /// What a container instance printed (by its id: `containerd://...`), as `kubectl logs`
+    /// reads it through the kubelet; empty when this kubelet does not have it.
+    pub fn logs(&self, pod: &Key, container: &str, container_id: &str) -> &[LogLine] {
+        let id = container_id.strip_prefix("containerd://").unwrap_or(container_id);
+        let c = self.pods.get(pod).and_then(|p| p.containers.iter().find(|c| c.spec.name == container));
+        match c {
+            Some(c) if c.id == id => &c.logs,
+            Some(c) if c.previous_id == id => &c.previous_logs,
+            _ => &[],
         }
     }
-}
 
-/// A container that is not running yet, waiting for `reason`.
-fn waiting(c: &Container, reason: &str, message: Option<String>) -> ContainerStatus {
-    ContainerStatus {
-        name: c.name.clone(),
-        image: c.image.clone().unwrap_or_default(),
-        image_id: String::new(),
-        ready: false,
-        started: Some(false),
-        restart_count: 0,
-        state: Some(ContainerState {
-            waiting: Some(ContainerStateWaiting { reason: Some(reason.to_string()), message }),
-            ..Default::default()
-        }),
-        ..Default::default()
+    /// What the running containers of each pod use now (the kubelet's summary API), with a
+    /// container's CPU capped by its limit and the node's CPUs.
+    pub fn usage(&self) -> Vec<PodUsage> {
+        let node_cpu = crate::api::quantity::parse_milli(&self.config.cpu).map_or(u64::MAX, |m| u64::try_from(m).unwrap_or(u64::MAX));
+        self.pods
+            .iter()
+            .filter(|(_, w)| !w.terminal)
+            .map(|(key, w)| PodUsage {
+                pod: key.clone(),
+                containers: w
+                    .containers
+                    .iter()
+                    .filter_map(|c| {
+                        let p = c.process.as_ref()?;
+                        let pod_workers::State::Running { started_ms } = c.state else { return None };
+                        let cap = runtime::limit(&c.spec, "cpu").map_or(node_cpu, |l| l.min(node_cpu));
+                        let cpu = p.cpu_milli.min(cap);
+                        Some(ContainerUsage { name: c.spec.name.clone(), started_ms, cpu_milli: cpu, memory: p.memory })
+                    })
+                    .collect(),
+            })
+            .collect()
     }
-}
-
-/// One status per container of the pod, built by `status_of`.
-fn container_statuses(pod: &Pod, status_of: impl FnMut(&Container) -> ContainerStatus) -> Vec<ContainerStatus> {
-    pod.spec.iter().flat_map(|s| s.containers.iter()).map(status_of).collect()
 }

@@ -1,0 +1,74 @@
+//! Node heartbeats (`pkg/kubelet/nodelease` and `kubelet_node_status.go`): the kubelet renews
+//! its Lease in `kube-node-lease` every 10 s (leaseDurationSeconds 40) and reports its Node
+//! status every 5 min when nothing changed (nodeStatusReportFrequency), refreshing the
+//! conditions' lastHeartbeatTime. Only timers: an idle node costs one write per renewal.
+use k8s_openapi::api::coordination::v1::LeaseSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+
+use super::Timer;
+use crate::api::{controller_ref, info, Key, Lease, Object, ObjectMeta};
+use crate::apiserver::{timestamp, ApiError, Client};
+
+pub const LEASE_NAMESPACE: &str = "kube-node-lease";
+/// renewInterval = leaseDuration × 0.25 (`kubelet.go`).
+pub const RENEW_INTERVAL_MS: u64 = 10_000;
+pub const LEASE_DURATION_SECONDS: i32 = 40;
+pub const NODE_STATUS_REPORT_MS: u64 = 300_000;
+
+fn micro_time(now_ms: u64) -> MicroTime {
+    let millis = i64::try_from(now_ms).unwrap_or(i64::MAX);
+    let at = crate::apiserver::EPOCH_SECONDS.saturating_mul(1000).saturating_add(millis);
+    MicroTime(k8s_openapi::jiff::Timestamp::from_millisecond(at).unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH))
+}
+
+/// Creates the node's Lease, owned by its Node (so it goes when the Node goes).
+pub fn create(client: &mut Client, node: &str) -> Result<(), ApiError> {
+    let owner = client.get(&Key::new("Node", "", node))?;
+    let mut owner_ref = controller_ref(info("Node"), owner.metadata());
+    owner_ref.controller = None;
+    owner_ref.block_owner_deletion = None;
+    let lease = Lease {
+        metadata: ObjectMeta {
+            name: Some(node.to_string()),
+            namespace: Some(LEASE_NAMESPACE.to_string()),
+            owner_references: Some(vec![owner_ref]),
+            ..Default::default()
+        },
+        spec: Some(LeaseSpec {
+            holder_identity: Some(node.to_string()),
+            lease_duration_seconds: Some(LEASE_DURATION_SECONDS),
+            renew_time: Some(micro_time(client.now_ms())),
+            ..Default::default()
+        }),
+    };
+    client.create(Object::Lease(lease)).map(|_| ())
+}
+
+/// The timers a freshly registered kubelet starts.
+pub fn timers() -> Vec<(u64, Timer)> {
+    vec![(RENEW_INTERVAL_MS, Timer::Lease), (NODE_STATUS_REPORT_MS, Timer::NodeStatus)]
+}
+
+/// Renews the Lease's renewTime; returns the next renewal.
+pub fn renew(client: &mut Client, node: &str) -> (u64, Timer) {
+    let now = micro_time(client.now_ms());
+    let _ = client.patch(&Key::new("Lease", LEASE_NAMESPACE, node), "update", |o| {
+        if let Object::Lease(l) = o {
+            l.spec.get_or_insert_with(Default::default).renew_time = Some(now);
+        }
+    });
+    (RENEW_INTERVAL_MS, Timer::Lease)
+}
+
+/// Posts the Node's status with fresh heartbeat times; returns the next report.
+pub fn report_status(client: &mut Client, node: &str) -> (u64, Timer) {
+    let now = timestamp(client.now_ms());
+    let _ = client.patch(&Key::new("Node", "", node), "update status", |o| {
+        if let Object::Node(n) = o {
+            for c in n.status.iter_mut().flat_map(|s| s.conditions.iter_mut().flatten()) {
+                c.last_heartbeat_time = Some(now.clone());
+            }
+        }
+    });
+    (NODE_STATUS_REPORT_MS, Timer::NodeStatus)
+}
