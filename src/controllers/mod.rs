@@ -2,6 +2,7 @@
 //! caches and work queue, all talking to the API server through one client identity.
 mod deployment;
 mod garbage_collector;
+mod pod_control;
 mod replicaset;
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
