@@ -1,5 +1,6 @@
 //! kube-controller-manager: one reconcile loop per controller, each with its own informer
 //! caches and work queue, all talking to the API server through one client identity.
+mod daemonset;
 mod deployment;
 mod garbage_collector;
 mod pod_control;
@@ -10,6 +11,7 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use crate::api::{is_controlled_by, Key, ObjectMeta, ObjectRef};
 use crate::apiserver::{Client, WatchEvent, WatchEventType};
 
+pub use daemonset::DaemonSetController;
 pub use deployment::{pod_template_hash, DeploymentController};
 pub use garbage_collector::GarbageCollector;
 pub use replicaset::ReplicaSetController;
@@ -107,6 +109,7 @@ impl Default for ControllerManager {
             controllers: vec![
                 Box::new(DeploymentController::default()),
                 Box::new(ReplicaSetController::default()),
+                Box::new(DaemonSetController::default()),
                 Box::new(GarbageCollector::default()),
             ],
         }
