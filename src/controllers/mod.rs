@@ -5,6 +5,7 @@ mod deployment;
 mod garbage_collector;
 mod pod_control;
 mod replicaset;
+mod statefulset;
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
@@ -15,6 +16,7 @@ pub use daemonset::DaemonSetController;
 pub use deployment::{pod_template_hash, DeploymentController};
 pub use garbage_collector::GarbageCollector;
 pub use replicaset::ReplicaSetController;
+pub use statefulset::StatefulSetController;
 
 /// An informer's local cache of one kind, fed by watch events (client-go's `Store`).
 #[derive(Default)]
@@ -110,6 +112,7 @@ impl Default for ControllerManager {
                 Box::new(DeploymentController::default()),
                 Box::new(ReplicaSetController::default()),
                 Box::new(DaemonSetController::default()),
+                Box::new(StatefulSetController::default()),
                 Box::new(GarbageCollector::default()),
             ],
         }

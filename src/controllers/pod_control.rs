@@ -53,14 +53,15 @@ pub fn slow_start_batch(count: usize, mut create: impl FnMut() -> Result<(), Str
     (successes, None)
 }
 
-/// A pod from a controller's template: `generateName` (unless named), the template's labels
-/// and annotations, and the controller as its owner (`GetPodFromTemplate`).
+/// A pod from a controller's template: `generateName` `<owner>-` (which names it unless the
+/// controller does), the template's labels and annotations, and the controller as its owner
+/// (`GetPodFromTemplate`).
 pub fn pod_from_template(template: &PodTemplateSpec, owner: &Object, name: Option<String>) -> Pod {
     let t_meta = template.metadata.clone().unwrap_or_default();
     let meta = owner.metadata();
     Pod {
         metadata: ObjectMeta {
-            generate_name: if name.is_none() { Some(format!("{}-", meta.name.as_deref().unwrap_or(""))) } else { None },
+            generate_name: Some(format!("{}-", meta.name.as_deref().unwrap_or(""))),
             name,
             namespace: meta.namespace.clone(),
             labels: t_meta.labels,
