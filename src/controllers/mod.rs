@@ -3,6 +3,7 @@
 mod daemonset;
 mod deployment;
 mod garbage_collector;
+mod persistent_volume;
 mod pod_control;
 mod replicaset;
 mod statefulset;
@@ -15,6 +16,7 @@ use crate::apiserver::{Client, WatchEvent, WatchEventType};
 pub use daemonset::DaemonSetController;
 pub use deployment::{pod_template_hash, DeploymentController};
 pub use garbage_collector::GarbageCollector;
+pub use persistent_volume::PersistentVolumeController;
 pub use replicaset::ReplicaSetController;
 pub use statefulset::StatefulSetController;
 
@@ -113,6 +115,7 @@ impl Default for ControllerManager {
                 Box::new(ReplicaSetController::default()),
                 Box::new(DaemonSetController::default()),
                 Box::new(StatefulSetController::default()),
+                Box::new(PersistentVolumeController::default()),
                 Box::new(GarbageCollector::default()),
             ],
         }
