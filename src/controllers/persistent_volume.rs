@@ -4,7 +4,7 @@
 //! `standard` that finds none gets a volume `pvc-<claim uid>` provisioned for it after a short
 //! delay, as minikube's hostPath provisioner does. When a claim is deleted its volume is
 //! Released, and deleted too if its reclaim policy is Delete.
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use k8s_openapi::api::core::v1::{
     HostPathVolumeSource, ObjectReference, PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimStatus, PersistentVolumeSpec,
@@ -29,9 +29,9 @@ const BOUND_BY_CONTROLLER: &str = "pv.kubernetes.io/bound-by-controller";
 pub struct PersistentVolumeController {
     volumes: Store,
     claims: Store,
-    /// Claims (by uid) whose volume the provisioner is making, or that were told why none
-    /// can be made: each is announced once.
-    announced: HashSet<String>,
+    /// Claims (by uid) that were handed to the provisioner, with the time their volume is
+    /// ready (never, for claims that were told why none can be made): each is announced once.
+    announced: HashMap<String, u64>,
     queue: WorkQueue,
 }
 
@@ -169,9 +169,12 @@ impl PersistentVolumeController {
         }
         let uid = claim.metadata.uid.clone().unwrap_or_default();
         let claim_obj = Object::PersistentVolumeClaim(claim.clone());
+        let now = client.now_ms();
+        let due = self.announced.get(&uid).copied();
         match claim_class(claim) {
             DEFAULT_CLASS => {
-                if self.announced.insert(uid) {
+                if due.is_none() {
+                    self.announced.insert(uid, now.saturating_add(PROVISION_MS));
                     // The controller hands the claim to the class's (external) provisioner.
                     let _ = client.patch(key, "update", |o| {
                         if let Object::PersistentVolumeClaim(c) = o {
@@ -181,13 +184,14 @@ impl PersistentVolumeController {
                         }
                     });
                     client.event(&claim_obj, "Normal", "ExternalProvisioning", format!("Waiting for a volume to be created either by the external provisioner '{PROVISIONER}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered."));
-                    self.queue.add_at(key.clone(), client.now_ms().saturating_add(PROVISION_MS));
-                } else {
+                    self.queue.add_at(key.clone(), now.saturating_add(PROVISION_MS));
+                } else if due.is_some_and(|due| due <= now) {
+                    self.announced.insert(uid, u64::MAX);
                     provision(claim, client);
                 }
             }
             "" => {
-                if self.announced.insert(uid) {
+                if self.announced.insert(uid, u64::MAX).is_none() {
                     client.event(
                         &claim_obj,
                         "Normal",
@@ -197,7 +201,7 @@ impl PersistentVolumeController {
                 }
             }
             class => {
-                if self.announced.insert(uid) {
+                if self.announced.insert(uid, u64::MAX).is_none() {
                     client.event(&claim_obj, "Warning", "ProvisioningFailed", format!("storageclass.storage.k8s.io {class:?} not found"));
                 }
             }
