@@ -3,7 +3,7 @@
 //! with a required `matchFields metadata.name` node affinity term and placed by the default
 //! scheduler, carries the daemon tolerations, and is replaced node by node on a RollingUpdate
 //! within maxUnavailable (deleting first) or maxSurge (creating first).
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, DaemonSetStatus};
 use k8s_openapi::api::core::v1::{
@@ -11,11 +11,11 @@ use k8s_openapi::api::core::v1::{
 };
 
 use crate::api::scheduling::{required_affinity_matches, tolerates};
-use crate::api::{controller_key, Key, Object};
+use crate::api::{Key, Object};
 use crate::apiserver::{virtual_ms, Client, WatchEvent, WatchEventType};
 
 use super::deployment::{pod_template_hash, scaled};
-use super::pod_control::{self, backoff_ms, is_available, is_ready, owned_pods};
+use super::pod_control::{self, is_available, is_ready, owned_pods, Expectations, Retries};
 use super::{Controller, Store, WorkQueue};
 
 /// At most this many daemon pods are created or deleted in one sync (`BurstReplicas`).
@@ -27,9 +27,8 @@ pub struct DaemonSetController {
     daemonsets: Store,
     pods: Store,
     nodes: Store,
-    /// Pod creations and deletions not yet seen through the watch (`ControllerExpectations`).
-    expectations: HashMap<Key, (i64, i64)>,
-    failures: HashMap<Key, u32>,
+    expectations: Expectations,
+    retries: Retries,
     queue: WorkQueue,
 }
 
@@ -158,19 +157,10 @@ impl Controller for DaemonSetController {
                 self.daemonsets.apply(event);
                 self.queue.add(Key::of(&event.object));
             }
-            Object::Pod(pod) => {
-                let seen_deleting = self.pods.get(&Key::of(&event.object)).is_some_and(|p| p.metadata().deletion_timestamp.is_some());
-                self.pods.apply(event);
-                let Some(ds) = controller_key(&pod.metadata, "DaemonSet") else { return };
-                if let Some((adds, dels)) = self.expectations.get_mut(&ds) {
-                    match event.event_type {
-                        WatchEventType::Added => *adds -= 1,
-                        WatchEventType::Deleted if !seen_deleting => *dels -= 1,
-                        WatchEventType::Modified if pod.metadata.deletion_timestamp.is_some() && !seen_deleting => *dels -= 1,
-                        _ => {}
-                    }
+            Object::Pod(_) => {
+                if let Some(ds) = self.expectations.observe_pod(&mut self.pods, event, "DaemonSet") {
+                    self.queue.add(ds);
                 }
-                self.queue.add(ds);
             }
             Object::Node(node) => {
                 // Only what decides where daemons run: labels, taints, the node coming or going.
@@ -197,8 +187,8 @@ impl Controller for DaemonSetController {
 
     fn sync(&mut self, key: &Key, client: &mut Client) {
         let Some(Object::DaemonSet(ds)) = self.daemonsets.get(key).map(|o| (**o).clone()) else {
-            self.expectations.remove(key);
-            self.failures.remove(key);
+            self.expectations.forget(key);
+            self.retries.forget(key);
             return;
         };
         let Some(spec) = ds.spec.as_ref() else { return };
@@ -230,7 +220,7 @@ impl Controller for DaemonSetController {
         let daemon = Daemon { ds: ds.clone(), template, hash, min_ready, by_node };
 
         let mut error = None;
-        if self.expectations.get(key).is_none_or(|(a, d)| *a <= 0 && *d <= 0) {
+        if self.expectations.satisfied(key) {
             let (delete, create) = self.manage(&daemon, client.now_ms());
             if !delete.is_empty() || !create.is_empty() {
                 error = self.sync_nodes(key, &daemon, delete, create, client);
@@ -240,15 +230,9 @@ impl Controller for DaemonSetController {
             }
         }
         let (ready, available) = self.update_status(&daemon, client);
-        if error.is_some() {
-            let failures = self.failures.entry(key.clone()).or_default();
-            self.queue.add_at(key.clone(), client.now_ms().saturating_add(backoff_ms(*failures)));
-            *failures = failures.saturating_add(1);
-        } else {
-            self.failures.remove(key);
-            if min_ready > 0 && ready != available {
-                self.queue.add_at(key.clone(), client.now_ms().saturating_add(u64::try_from(min_ready).unwrap_or(0) * 1000));
-            }
+        self.retries.after_sync(key, error.is_some(), &mut self.queue, client.now_ms());
+        if error.is_none() && min_ready > 0 && ready != available {
+            self.queue.add_at(key.clone(), client.now_ms().saturating_add(u64::try_from(min_ready).unwrap_or(0) * 1000));
         }
     }
 }
@@ -379,14 +363,12 @@ impl DaemonSetController {
     fn sync_nodes(&mut self, key: &Key, daemon: &Daemon, delete: Vec<Pod>, mut create: Vec<String>, client: &mut Client) -> Option<String> {
         create.truncate(BURST_REPLICAS);
         let delete: Vec<Pod> = delete.into_iter().take(BURST_REPLICAS).collect();
-        self.expectations.insert(key.clone(), (create.len() as i64, delete.len() as i64));
+        self.expectations.expect(key, create.len(), delete.len());
         let owner = daemon.obj();
         let mut error = None;
         for pod in &delete {
             if let Err(e) = pod_control::delete_pod(client, &owner, pod) {
-                if let Some((_, dels)) = self.expectations.get_mut(key) {
-                    *dels -= 1;
-                }
+                self.expectations.lower(key, 0, 1);
                 error.get_or_insert(e);
             }
         }
@@ -397,9 +379,7 @@ impl DaemonSetController {
             let pod = pod_control::pod_from_template(&template, &owner, None);
             pod_control::create_pod(client, &owner, pod).map(|_| ())
         });
-        if let Some((adds, _)) = self.expectations.get_mut(key) {
-            *adds -= (create.len() - created) as i64;
-        }
+        self.expectations.lower(key, create.len() - created, 0);
         error.or(create_error)
     }
 

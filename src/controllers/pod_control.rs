@@ -7,13 +7,76 @@ use std::collections::{BTreeMap, HashMap};
 
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 
-use crate::api::{controller_ref, Key, Object, ObjectMeta, ObjectRef};
-use crate::apiserver::{virtual_ms, ApiError, Client, Reason};
+use crate::api::{controller_key, controller_ref, Key, Object, ObjectMeta, ObjectRef};
+use crate::apiserver::{virtual_ms, ApiError, Client, Reason, WatchEvent, WatchEventType};
+
+use super::{Store, WorkQueue};
 
 /// A retried sync waits 5ms, then twice as long each time, up to 1000s: client-go's
 /// `DefaultControllerRateLimiter` (its overall token bucket never binds here).
-pub fn backoff_ms(failures: u32) -> u64 {
+fn backoff_ms(failures: u32) -> u64 {
     5u64.saturating_mul(1u64 << failures.min(20)).min(1_000_000)
+}
+
+/// The rate limiter's memory: how many syncs of each key failed in a row.
+#[derive(Default)]
+pub struct Retries(HashMap<Key, u32>);
+
+impl Retries {
+    /// After a sync: a failed one is retried after its back-off (`AddRateLimited`), a
+    /// successful one resets it (`Forget`).
+    pub fn after_sync(&mut self, key: &Key, failed: bool, queue: &mut WorkQueue, now_ms: u64) {
+        if !failed {
+            self.forget(key);
+            return;
+        }
+        let failures = self.0.entry(key.clone()).or_default();
+        queue.add_at(key.clone(), now_ms.saturating_add(backoff_ms(*failures)));
+        *failures = failures.saturating_add(1);
+    }
+    pub fn forget(&mut self, key: &Key) {
+        self.0.remove(key);
+    }
+}
+
+/// `ControllerExpectations`: the pod creations and deletions a controller made but has not
+/// yet seen come back through its watch. Until they arrive its cache is behind, and it must
+/// not count pods again.
+#[derive(Default)]
+pub struct Expectations(HashMap<Key, (i64, i64)>);
+
+impl Expectations {
+    pub fn satisfied(&self, owner: &Key) -> bool {
+        self.0.get(owner).is_none_or(|(adds, dels)| *adds <= 0 && *dels <= 0)
+    }
+    pub fn expect(&mut self, owner: &Key, adds: usize, dels: usize) {
+        self.0.insert(owner.clone(), (adds as i64, dels as i64));
+    }
+    /// Creations and deletions that failed, and so will never be observed.
+    pub fn lower(&mut self, owner: &Key, adds: usize, dels: usize) {
+        if let Some((a, d)) = self.0.get_mut(owner) {
+            *a -= adds as i64;
+            *d -= dels as i64;
+        }
+    }
+    pub fn forget(&mut self, owner: &Key) {
+        self.0.remove(owner);
+    }
+    /// Applies a pod's watch event to the pod cache and counts it against the expectations of
+    /// its controller, if that is of `kind`; returns that controller's key.
+    pub fn observe_pod(&mut self, pods: &mut Store, event: &WatchEvent, kind: &'static str) -> Option<Key> {
+        let was_deleting = pods.get(&Key::of(&event.object)).is_some_and(|p| p.metadata().deletion_timestamp.is_some());
+        pods.apply(event);
+        let owner = controller_key(event.object.metadata(), kind)?;
+        let deleting = event.object.metadata().deletion_timestamp.is_some();
+        match event.event_type {
+            WatchEventType::Added => self.lower(&owner, 1, 0),
+            WatchEventType::Deleted if !was_deleting => self.lower(&owner, 0, 1),
+            WatchEventType::Modified if deleting && !was_deleting => self.lower(&owner, 0, 1),
+            _ => {}
+        }
+        Some(owner)
+    }
 }
 
 /// The error as Go's `err.Error()` gives it, as controllers put it in events and conditions.
@@ -114,7 +177,7 @@ pub fn pod_key(pod: &Pod) -> Key {
 }
 
 /// The pods in a store that `owner` controls.
-pub fn owned_pods(pods: &super::Store, owner: &ObjectMeta) -> Vec<Pod> {
+pub fn owned_pods(pods: &Store, owner: &ObjectMeta) -> Vec<Pod> {
     pods.owned_by(owner).filter_map(|p| if let Object::Pod(p) = &**p { Some(p.clone()) } else { None }).collect()
 }
 

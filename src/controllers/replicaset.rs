@@ -2,15 +2,13 @@
 //! each ReplicaSet, creating them from its template in slow-start batches or deleting the
 //! least valuable ones, and reports `status.replicas`, `readyReplicas`, `availableReplicas`
 //! (ready for minReadySeconds) and a ReplicaFailure condition while pods cannot be made.
-use std::collections::HashMap;
-
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::api::{controller_key, controller_of, Key, Object};
-use crate::apiserver::{timestamp, Client, WatchEvent, WatchEventType};
+use crate::api::{controller_of, Key, Object};
+use crate::apiserver::{timestamp, Client, WatchEvent};
 
-use super::pod_control::{self, backoff_ms, is_active, is_available, is_ready, owned_pods};
+use super::pod_control::{self, is_active, is_available, is_ready, owned_pods, Expectations, Retries};
 use super::{Controller, Store, WorkQueue};
 
 /// At most this many pods are created or deleted in one sync (`BurstReplicas`).
@@ -20,12 +18,8 @@ const BURST_REPLICAS: usize = 500;
 pub struct ReplicaSetController {
     replicasets: Store,
     pods: Store,
-    /// Creations and deletions this controller made but has not yet seen come back through its
-    /// watch (`ControllerExpectations`): until they arrive, its cache is behind and it must not
-    /// count pods again.
-    expectations: HashMap<Key, (i64, i64)>,
-    /// Syncs that failed in a row, per ReplicaSet: the rate limiter's memory.
-    failures: HashMap<Key, u32>,
+    expectations: Expectations,
+    retries: Retries,
     queue: WorkQueue,
 }
 
@@ -40,19 +34,10 @@ impl Controller for ReplicaSetController {
                 self.replicasets.apply(event);
                 self.queue.add(Key::of(&event.object));
             }
-            Object::Pod(pod) => {
-                let seen_before = self.pods.get(&Key::of(&event.object)).is_some_and(|p| p.metadata().deletion_timestamp.is_some());
-                self.pods.apply(event);
-                let Some(rs) = controller_key(&pod.metadata, "ReplicaSet") else { return };
-                if let Some((adds, dels)) = self.expectations.get_mut(&rs) {
-                    match event.event_type {
-                        WatchEventType::Added => *adds -= 1,
-                        WatchEventType::Deleted if !seen_before => *dels -= 1,
-                        WatchEventType::Modified if pod.metadata.deletion_timestamp.is_some() && !seen_before => *dels -= 1,
-                        _ => {}
-                    }
+            Object::Pod(_) => {
+                if let Some(rs) = self.expectations.observe_pod(&mut self.pods, event, "ReplicaSet") {
+                    self.queue.add(rs);
                 }
-                self.queue.add(rs);
             }
             _ => {}
         }
@@ -64,15 +49,14 @@ impl Controller for ReplicaSetController {
 
     fn sync(&mut self, key: &Key, client: &mut Client) {
         let Some(Object::ReplicaSet(rs)) = self.replicasets.get(key).map(|o| (**o).clone()) else {
-            self.expectations.remove(key);
-            self.failures.remove(key);
+            self.expectations.forget(key);
+            self.retries.forget(key);
             return;
         };
         let Some(spec) = rs.spec.as_ref() else { return };
         let active: Vec<Pod> = owned_pods(&self.pods, &rs.metadata).into_iter().filter(is_active).collect();
-        let satisfied = self.expectations.get(key).is_none_or(|(a, d)| *a <= 0 && *d <= 0);
         let mut error = None;
-        if satisfied && rs.metadata.deletion_timestamp.is_none() {
+        if self.expectations.satisfied(key) && rs.metadata.deletion_timestamp.is_none() {
             error = self.manage_replicas(key, &rs, &active, client);
         }
         let now = client.now_ms();
@@ -109,12 +93,8 @@ impl Controller for ReplicaSetController {
                 }
             });
         }
-        if error.is_some() {
-            let failures = self.failures.entry(key.clone()).or_default();
-            self.queue.add_at(key.clone(), now.saturating_add(backoff_ms(*failures)));
-            *failures = failures.saturating_add(1);
-        } else {
-            self.failures.remove(key);
+        self.retries.after_sync(key, error.is_some(), &mut self.queue, now);
+        if error.is_none() {
             // Pods that are ready but not yet available become available on their own: look
             // again when minReadySeconds have passed.
             if min_ready > 0 && ready == want && available != want {
@@ -131,28 +111,24 @@ impl ReplicaSetController {
         let rs_obj = Object::ReplicaSet(rs.clone());
         if active.len() < want {
             let count = (want - active.len()).min(BURST_REPLICAS);
-            self.expectations.insert(key.clone(), (count as i64, 0));
+            self.expectations.expect(key, count, 0);
             let template = rs.spec.as_ref().and_then(|s| s.template.clone()).unwrap_or_default();
             let (created, error) = pod_control::slow_start_batch(count, || {
                 let pod = pod_control::pod_from_template(&template, &rs_obj, None);
                 pod_control::create_pod(client, &rs_obj, pod).map(|_| ())
             });
             // The pods never created will never be observed.
-            if let Some((adds, _)) = self.expectations.get_mut(key) {
-                *adds -= (count - created) as i64;
-            }
+            self.expectations.lower(key, count - created, 0);
             return error;
         }
         if active.len() > want {
             let count = (active.len() - want).min(BURST_REPLICAS);
             let victims = pod_control::pods_to_delete(active.to_vec(), &self.related_pods(rs), count, client.now_ms());
-            self.expectations.insert(key.clone(), (0, victims.len() as i64));
+            self.expectations.expect(key, 0, victims.len());
             let mut error = None;
             for pod in &victims {
                 if let Err(e) = pod_control::delete_pod(client, &rs_obj, pod) {
-                    if let Some((_, dels)) = self.expectations.get_mut(key) {
-                        *dels -= 1;
-                    }
+                    self.expectations.lower(key, 0, 1);
                     error.get_or_insert(e);
                 }
             }

@@ -16,7 +16,7 @@ use crate::api::{controller_key, Key, Object};
 use crate::apiserver::{Client, Reason, WatchEvent};
 
 use super::deployment::pod_template_hash;
-use super::pod_control::{self, backoff_ms, error_text, is_available, is_ready, owned_pods, pod_key};
+use super::pod_control::{self, error_text, is_available, is_ready, owned_pods, pod_key, Retries};
 use super::{Controller, Store, WorkQueue};
 
 const REVISION_HASH: &str = "controller-revision-hash";
@@ -29,7 +29,7 @@ pub struct StatefulSetController {
     /// Pod templates by revision name (`<set>-<hash>`): what upstream keeps in
     /// ControllerRevisions, so that pods below a partition are recreated at their old revision.
     revisions: HashMap<String, PodTemplateSpec>,
-    failures: HashMap<Key, u32>,
+    retries: Retries,
     queue: WorkQueue,
 }
 
@@ -124,7 +124,7 @@ impl Controller for StatefulSetController {
     /// `updateStatefulSet`.
     fn sync(&mut self, key: &Key, client: &mut Client) {
         let Some(Object::StatefulSet(set)) = self.sets.get(key).map(|o| (**o).clone()) else {
-            self.failures.remove(key);
+            self.retries.forget(key);
             return;
         };
         let Some(spec) = set.spec.as_ref() else { return };
@@ -164,13 +164,7 @@ impl Controller for StatefulSetController {
         let monotonic = spec.pod_management_policy.as_deref() != Some("Parallel");
         let error = self.reconcile(&s, start..end, &in_range, &condemned, monotonic, client);
         self.update_status(&s, key, client);
-        if error.is_some() {
-            let failures = self.failures.entry(key.clone()).or_default();
-            self.queue.add_at(key.clone(), s.now_ms.saturating_add(backoff_ms(*failures)));
-            *failures = failures.saturating_add(1);
-        } else {
-            self.failures.remove(key);
-        }
+        self.retries.after_sync(key, error.is_some(), &mut self.queue, s.now_ms);
     }
 }
 
