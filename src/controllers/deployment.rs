@@ -118,6 +118,11 @@ fn progress_deadline(d: &Deployment) -> Option<i32> {
     d.spec.as_ref().and_then(|s| s.progress_deadline_seconds).filter(|s| *s != i32::MAX)
 }
 
+/// A sum of replica counts, saturating (a user may ask for any number of replicas).
+fn total(counts: impl Iterator<Item = i32>) -> i32 {
+    counts.map(i64::from).sum::<i64>().clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+}
+
 fn rs_replicas(rs: &ReplicaSet) -> i32 {
     rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0)
 }
@@ -467,7 +472,7 @@ impl DeploymentController {
     /// `oldPodsRunning`: old ReplicaSets still report pods, or a pod of theirs (even one
     /// terminating) has not finished.
     fn old_pods_running(&self, r: &Rollout) -> bool {
-        if r.old.iter().map(rs_actual).sum::<i32>() > 0 {
+        if total(r.old.iter().map(rs_actual)) > 0 {
             return true;
         }
         r.old.iter().any(|rs| {
@@ -498,7 +503,7 @@ impl DeploymentController {
 /// `getNewReplicaSet`: brings an existing new ReplicaSet's annotations (and minReadySeconds)
 /// up to date, or creates it, and copies its revision to the Deployment.
 fn sync_revision(r: &mut Rollout, create: bool, client: &mut Client) {
-    let new_revision = r.old.iter().map(revision_of).max().unwrap_or(0) + 1;
+    let new_revision = r.old.iter().map(revision_of).max().unwrap_or(0).saturating_add(1);
     let now = client.now_ms();
     let min_ready = r.d.spec.as_ref().and_then(|s| s.min_ready_seconds);
     if let Some(existing) = r.new.as_mut() {
@@ -539,7 +544,7 @@ fn sync_revision(r: &mut Rollout, create: bool, client: &mut Client) {
         .insert(TEMPLATE_HASH.into(), hash.clone());
     let mut selector = spec.selector.clone();
     selector.match_labels.get_or_insert_with(BTreeMap::new).insert(TEMPLATE_HASH.into(), hash.clone());
-    let all: i32 = r.old.iter().map(rs_replicas).sum();
+    let all = total(r.old.iter().map(rs_replicas));
     let count = new_rs_new_replicas(&r.d, all, 0);
     let name = format!("{}-{hash}", r.name());
     let mut rs = ReplicaSet {
@@ -676,7 +681,7 @@ fn scale(r: &mut Rollout, client: &mut Client) {
         return;
     }
     let mut active: Vec<&mut ReplicaSet> = r.old.iter_mut().chain(r.new.iter_mut()).filter(|rs| rs_replicas(rs) > 0).collect();
-    let current: i32 = active.iter().map(|rs| rs_replicas(rs)).sum();
+    let current = total(active.iter().map(|rs| rs_replicas(rs)));
     let allowed = if want > 0 { want.saturating_add(max_surge(&d)) } else { 0 };
     let to_add = allowed - current;
     let operation = if to_add > 0 {
@@ -697,15 +702,15 @@ fn scale(r: &mut Rollout, client: &mut Client) {
         let proportion = if to_add == 0 || to_add == added {
             0
         } else if to_add > 0 {
-            replica_set_fraction(&d, rs).min(to_add - added)
+            replica_set_fraction(&d, rs).min(to_add.saturating_sub(added))
         } else {
-            replica_set_fraction(&d, rs).max(to_add - added)
+            replica_set_fraction(&d, rs).max(to_add.saturating_sub(added))
         };
-        sizes.push(rs_replicas(rs) + proportion);
-        added += proportion;
+        sizes.push(rs_replicas(rs).saturating_add(proportion));
+        added = added.saturating_add(proportion);
     }
     if let Some(first) = sizes.first_mut() {
-        *first = (*first + to_add - added).max(0);
+        *first = first.saturating_add(to_add.saturating_sub(added)).max(0);
     }
     for (rs, size) in active.into_iter().zip(sizes) {
         scale_replica_set(&d, rs, size, operation, client);
@@ -716,7 +721,7 @@ fn scale(r: &mut Rollout, client: &mut Client) {
 /// it when it has more than the Deployment wants). Returns whether it scaled.
 fn reconcile_new_replica_set(r: &mut Rollout, client: &mut Client) -> bool {
     let want = replicas(&r.d);
-    let all: i32 = r.all().map(rs_replicas).sum();
+    let all = total(r.all().map(rs_replicas));
     let d = r.d.clone();
     let Some(new) = r.new.as_mut() else { return false };
     let current = rs_replicas(new);
@@ -731,14 +736,14 @@ fn reconcile_new_replica_set(r: &mut Rollout, client: &mut Client) -> bool {
 /// maxUnavailable` available pods: first their unavailable pods, then available ones, oldest
 /// ReplicaSet first. Returns whether it scaled.
 fn reconcile_old_replica_sets(r: &mut Rollout, client: &mut Client) -> bool {
-    if r.old.iter().map(rs_replicas).sum::<i32>() == 0 {
+    if total(r.old.iter().map(rs_replicas)) == 0 {
         return false;
     }
     let d = r.d.clone();
     let min_available = replicas(&d) - max_unavailable(&d);
     let new_unavailable = r.new.as_ref().map_or(0, |n| rs_replicas(n) - rs_available(n));
-    let all: i32 = r.all().map(rs_replicas).sum();
-    let max_scaled_down = all - min_available - new_unavailable;
+    let all = total(r.all().map(rs_replicas));
+    let max_scaled_down = all.saturating_sub(min_available).saturating_sub(new_unavailable);
     if max_scaled_down <= 0 {
         return false;
     }
@@ -756,11 +761,11 @@ fn reconcile_old_replica_sets(r: &mut Rollout, client: &mut Client) -> bool {
         let count = unhealthy.min(max_scaled_down - cleaned);
         let target = rs_replicas(rs) - count;
         if scale_and_record(&d, rs, target, client) {
-            cleaned += count;
+            cleaned = cleaned.saturating_add(count);
         }
     }
     // `scaleDownOldReplicaSetsForRollingUpdate`.
-    let available: i32 = r.all().map(rs_available).sum();
+    let available = total(r.all().map(rs_available));
     let mut scaled = 0;
     if available > min_available {
         let budget = available - min_available;
@@ -774,11 +779,11 @@ fn reconcile_old_replica_sets(r: &mut Rollout, client: &mut Client) -> bool {
             let count = rs_replicas(rs).min(budget - scaled);
             let target = rs_replicas(rs) - count;
             if scale_and_record(&d, rs, target, client) {
-                scaled += count;
+                scaled = scaled.saturating_add(count);
             }
         }
     }
-    cleaned + scaled > 0
+    cleaned.saturating_add(scaled) > 0
 }
 
 /// `cleanupDeployment`: deletes the oldest ReplicaSets beyond `revisionHistoryLimit`, but
@@ -802,7 +807,7 @@ fn cleanup(r: &Rollout, client: &mut Client) {
 
 /// `calculateStatus`: counts over every ReplicaSet, and the Available condition.
 fn calculate_status(r: &Rollout, now_ms: u64) -> DeploymentStatus {
-    let sum = |f: fn(&ReplicaSet) -> i32| r.all().map(f).sum::<i32>();
+    let sum = |f: fn(&ReplicaSet) -> i32| total(r.all().map(f));
     let available = sum(rs_available);
     let unavailable = (sum(rs_replicas) - available).max(0);
     let positive = |n: i32| Some(n).filter(|n| *n > 0);
@@ -992,6 +997,15 @@ mod tests {
         assert_eq!(new_rs_new_replicas(&d, 4, 0), 1);
         assert_eq!(new_rs_new_replicas(&d, 5, 1), 1);
         assert_eq!(new_rs_new_replicas(&d, 3, 1), 3);
+    }
+
+    #[test]
+    fn absurd_replica_counts_saturate() {
+        let d = deployment(i32::MAX, "100%", "100%");
+        assert_eq!(max_surge(&d), i32::MAX);
+        assert_eq!(new_rs_new_replicas(&d, 0, 0), i32::MAX);
+        assert_eq!(total([i32::MAX, i32::MAX].into_iter()), i32::MAX);
+        assert_eq!(replica_set_fraction(&d, &replica_set(i32::MAX, 1)), 0);
     }
 
     #[test]
