@@ -869,6 +869,22 @@ fn sync_rollout_status(r: &mut Rollout, client: &mut Client) -> bool {
             );
         }
     }
+    // `getReplicaFailures`: a ReplicaSet that cannot make pods (the new one first) says why.
+    let failure = r.new.iter().chain(r.old.iter()).find_map(|rs| {
+        let c = rs.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == "ReplicaFailure")?;
+        Some(DeploymentCondition {
+            type_: c.type_.clone(),
+            status: c.status.clone(),
+            reason: c.reason.clone(),
+            message: c.message.clone(),
+            last_update_time: c.last_transition_time.clone(),
+            last_transition_time: c.last_transition_time.clone(),
+        })
+    });
+    match failure {
+        Some(condition) => set_condition(&mut status, condition),
+        None => remove_condition(&mut status, "ReplicaFailure"),
+    }
     write_status(r, status, client)
 }
 
