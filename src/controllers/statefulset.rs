@@ -20,6 +20,9 @@ use super::pod_control::{self, error_text, is_available, is_ready, owned_pods, p
 use super::{Controller, Store, WorkQueue};
 
 const REVISION_HASH: &str = "controller-revision-hash";
+/// At most this many pods are created in one sync (upstream has no such limit; it keeps a
+/// huge Parallel set from stalling the simulation in one step).
+const BURST_PODS: usize = 500;
 
 #[derive(Default)]
 pub struct StatefulSetController {
@@ -182,13 +185,16 @@ impl StatefulSetController {
     ) -> Option<String> {
         let spec = s.set.spec.as_ref()?;
         // `processReplica` for each ordinal in order.
+        let mut created = 0;
         for ord in range {
             match in_range.get(&ord) {
                 None => {
                     if let Err(e) = self.create_pod(s, ord, client) {
                         return Some(e);
                     }
-                    if monotonic {
+                    created += 1;
+                    // Parallel creates the rest when these pods come back through the watch.
+                    if monotonic || created == BURST_PODS {
                         return None;
                     }
                 }
