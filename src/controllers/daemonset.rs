@@ -15,7 +15,7 @@ use crate::api::{Key, Object};
 use crate::apiserver::{virtual_ms, Client, WatchEvent, WatchEventType};
 
 use super::deployment::{pod_template_hash, scaled};
-use super::pod_control::{self, is_available, is_ready, owned_pods, Expectations, Retries};
+use super::pod_control::{self, is_available, is_ready, Expectations, Retries};
 use super::{Controller, Store, WorkQueue};
 
 /// At most this many daemon pods are created or deleted in one sync (`BurstReplicas`).
@@ -204,7 +204,7 @@ impl Controller for DaemonSetController {
         labels.insert(REVISION_HASH.into(), hash.clone());
         add_daemon_tolerations(template.spec.get_or_insert_with(Default::default));
         let mut by_node: BTreeMap<String, Vec<Pod>> = BTreeMap::new();
-        for pod in owned_pods(&self.pods, &ds.metadata) {
+        for pod in pod_control::claim_pods(&self.pods, &Object::DaemonSet(ds.clone()), &spec.selector, client) {
             let finished = matches!(pod.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Succeeded" | "Failed"));
             if finished && pod.metadata.deletion_timestamp.is_some() {
                 continue;

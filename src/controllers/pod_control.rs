@@ -7,7 +7,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 
-use crate::api::{controller_key, controller_ref, Key, Object, ObjectMeta, ObjectRef};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+use crate::api::labels::Selector;
+use crate::api::{controller_key, controller_of, controller_ref, Key, Object, ObjectMeta, ObjectRef};
 use crate::apiserver::{virtual_ms, ApiError, Client, Reason, WatchEvent, WatchEventType};
 
 use super::{Store, WorkQueue};
@@ -179,6 +182,52 @@ pub fn pod_key(pod: &Pod) -> Key {
 /// The pods in a store that `owner` controls.
 pub fn owned_pods(pods: &Store, owner: &ObjectMeta) -> Vec<Pod> {
     pods.owned_by(owner).filter_map(|p| if let Object::Pod(p) = &**p { Some(p.clone()) } else { None }).collect()
+}
+
+/// `ClaimPods` (`PodControllerRefManager`): the pods `owner` controls, after adopting the
+/// orphans its selector matches and releasing its pods that the selector no longer matches
+/// (a pod relabelled out of a ReplicaSet is replaced, not deleted).
+pub fn claim_pods(pods: &Store, owner: &Object, selector: &LabelSelector, client: &mut Client) -> Vec<Pod> {
+    let meta = owner.metadata();
+    let Ok(selector) = Selector::from_api(selector) else { return Vec::new() };
+    // An empty selector would claim every pod; validation forbids it, and so does upstream.
+    if selector.0.is_empty() {
+        return owned_pods(pods, meta);
+    }
+    let mut claimed = Vec::new();
+    for object in pods.values() {
+        let Object::Pod(pod) = &**object else { continue };
+        if pod.metadata.namespace != meta.namespace {
+            continue;
+        }
+        let matches = selector.matches(pod.metadata.labels.as_ref());
+        let key = pod_key(pod);
+        match controller_of(&pod.metadata) {
+            Some(c) if Some(&c.uid) == meta.uid.as_ref() => {
+                if matches {
+                    claimed.push(pod.clone());
+                } else {
+                    let _ = client.patch(&key, "update", |o| {
+                        if let Some(refs) = o.metadata_mut().owner_references.as_mut() {
+                            refs.retain(|r| Some(&r.uid) != meta.uid.as_ref());
+                        }
+                    });
+                }
+            }
+            None if matches && pod.metadata.deletion_timestamp.is_none() && meta.deletion_timestamp.is_none() => {
+                let reference = controller_ref(owner.kind(), meta);
+                if let Ok(adopted) =
+                    client.patch(&key, "update", |o| o.metadata_mut().owner_references.get_or_insert_with(Vec::new).push(reference))
+                {
+                    if let Object::Pod(p) = &*adopted {
+                        claimed.push(p.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    claimed
 }
 
 fn phase(pod: &Pod) -> Option<&str> {

@@ -54,7 +54,8 @@ impl Controller for ReplicaSetController {
             return;
         };
         let Some(spec) = rs.spec.as_ref() else { return };
-        let active: Vec<Pod> = owned_pods(&self.pods, &rs.metadata).into_iter().filter(is_active).collect();
+        let rs_obj = Object::ReplicaSet(rs.clone());
+        let active: Vec<Pod> = pod_control::claim_pods(&self.pods, &rs_obj, &spec.selector, client).into_iter().filter(is_active).collect();
         let mut error = None;
         if self.expectations.satisfied(key) && rs.metadata.deletion_timestamp.is_none() {
             error = self.manage_replicas(key, &rs, &active, client);

@@ -154,7 +154,7 @@ impl Controller for StatefulSetController {
         let replicas = spec.replicas.unwrap_or(1).max(0);
         let end = start.saturating_add(replicas);
         let (mut in_range, mut condemned) = (BTreeMap::new(), Vec::new());
-        for pod in owned_pods(&self.pods, &set.metadata) {
+        for pod in pod_control::claim_pods(&self.pods, &Object::StatefulSet(set.clone()), &spec.selector, client) {
             match ordinal(&s.name, &pod) {
                 Some(o) if (start..end).contains(&o) => {
                     in_range.insert(o, pod);
