@@ -222,6 +222,12 @@ impl Controller for DaemonSetController {
         let mut error = None;
         if self.expectations.satisfied(key) {
             let (delete, create) = self.manage(&daemon, client.now_ms());
+            for pod in delete.iter().filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Failed")) {
+                let (namespace, name) = (pod.metadata.namespace.as_deref().unwrap_or(""), pod.metadata.name.as_deref().unwrap_or(""));
+                let node = target_node(pod).unwrap_or_default();
+                let message = format!("Found failed daemon pod {namespace}/{name} on node {node}, will try to kill it");
+                client.event(&daemon.obj(), "Warning", "FailedDaemonPod", message);
+            }
             if !delete.is_empty() || !create.is_empty() {
                 error = self.sync_nodes(key, &daemon, delete, create, client);
             } else if spec.update_strategy.as_ref().and_then(|s| s.type_.as_deref()).unwrap_or("RollingUpdate") == "RollingUpdate" {
