@@ -510,7 +510,7 @@ fn sync_revision(r: &mut Rollout, create: bool, client: &mut Client) {
         let mut copy = existing.clone();
         let annotations_changed = set_new_rs_annotations(&r.d, &mut copy, new_revision, true);
         let spec = copy.spec.get_or_insert_with(Default::default);
-        if annotations_changed || spec.min_ready_seconds != min_ready {
+        if annotations_changed || spec.min_ready_seconds.unwrap_or(0) != min_ready.unwrap_or(0) {
             spec.min_ready_seconds = min_ready;
             if let Some(updated) = update_replica_set(&copy, client) {
                 *existing = updated;
