@@ -3,6 +3,7 @@
 pub mod labels;
 pub mod manifest;
 pub mod quantity;
+pub mod scheduling;
 pub mod status;
 pub mod validation;
 

@@ -16,7 +16,7 @@ use super::endpoints::{
     api_server_address, hostname, in_endpoints, is_headless, pod_ip, pod_ports, selected_pods, selector, target_ref, PortKey,
     ServiceInformers, TriggerTimes, API_SERVER_PORT, HEADLESS, TRIGGER_TIME,
 };
-use super::replicaset::is_ready;
+use super::pod_control::is_ready;
 use super::{Controller, Store, WorkQueue};
 
 const SERVICE_NAME: &str = "kubernetes.io/service-name";

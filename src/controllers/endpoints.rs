@@ -16,7 +16,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::api::{Key, Object, ObjectMeta};
 use crate::apiserver::{timestamp, virtual_ms, Client, WatchEvent, WatchEventType};
 
-use super::replicaset::is_ready;
+use super::pod_control::is_ready;
 use super::{Controller, Store, WorkQueue};
 
 pub const TRIGGER_TIME: &str = "endpoints.kubernetes.io/last-change-trigger-time";

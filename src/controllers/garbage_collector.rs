@@ -15,12 +15,17 @@ pub struct GarbageCollector {
 }
 
 impl Controller for GarbageCollector {
+    /// The owners and dependents kubeglass's controllers create; Leases, Events and Nodes are
+    /// left out so that heartbeats do not wake the collector.
     fn watches(&self, event: &WatchEvent) -> bool {
         matches!(
             &*event.object,
             Object::Deployment(_)
                 | Object::ReplicaSet(_)
+                | Object::DaemonSet(_)
+                | Object::StatefulSet(_)
                 | Object::Pod(_)
+                | Object::PersistentVolumeClaim(_)
                 | Object::CronJob(_)
                 | Object::Job(_)
                 | Object::Service(_)

@@ -17,7 +17,7 @@ use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, Pod}
 use crate::api::{controller_key, controller_ref, Key, Object, ObjectMeta, ObjectRef};
 use crate::apiserver::{timestamp, virtual_ms, Client, WatchEvent, WatchEventType};
 
-use super::replicaset::is_ready;
+use super::pod_control::is_ready;
 use super::{Controller, Store, WorkQueue};
 
 pub const TRACKING_FINALIZER: &str = "batch.kubernetes.io/job-tracking";

@@ -2,12 +2,16 @@
 //! caches and work queue, all talking to the API server through one client identity.
 mod cron;
 mod cronjob;
+mod daemonset;
 mod deployment;
 mod endpoint_slice;
 mod endpoints;
 mod garbage_collector;
 mod job;
+mod persistent_volume;
+mod pod_control;
 mod replicaset;
+mod statefulset;
 mod ttl_after_finished;
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -16,12 +20,15 @@ use crate::api::{is_controlled_by, Key, ObjectMeta, ObjectRef};
 use crate::apiserver::{Client, WatchEvent, WatchEventType};
 
 pub use cronjob::CronJobController;
+pub use daemonset::DaemonSetController;
 pub use deployment::{pod_template_hash, DeploymentController};
 pub use endpoint_slice::EndpointSliceController;
 pub use endpoints::EndpointsController;
 pub use garbage_collector::GarbageCollector;
 pub use job::JobController;
+pub use persistent_volume::PersistentVolumeController;
 pub use replicaset::ReplicaSetController;
+pub use statefulset::StatefulSetController;
 pub use ttl_after_finished::TtlAfterFinishedController;
 
 /// An informer's local cache of one kind, fed by watch events (client-go's `Store`).
@@ -117,6 +124,9 @@ impl Default for ControllerManager {
             controllers: vec![
                 Box::new(DeploymentController::default()),
                 Box::new(ReplicaSetController::default()),
+                Box::new(DaemonSetController::default()),
+                Box::new(StatefulSetController::default()),
+                Box::new(PersistentVolumeController::default()),
                 Box::new(JobController::default()),
                 Box::new(CronJobController::default()),
                 Box::new(TtlAfterFinishedController::default()),

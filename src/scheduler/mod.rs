@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use k8s_openapi::api::core::v1::{Node, PodSpec, Toleration};
 
 use crate::api::quantity::parse_milli;
+pub use crate::api::scheduling::tolerates;
 use crate::api::{Key, Object, ObjectRef};
 use crate::apiserver::{set_pod_condition, Client, WatchEvent, WatchEventType};
 
@@ -76,19 +77,6 @@ pub fn allocatable(node: &Node) -> Resources {
     }
 }
 
-/// Whether the tolerations tolerate a taint (`v1.Toleration.ToleratesTaint`).
-pub fn tolerates(tolerations: &[Toleration], key: &str, value: &str, effect: &str) -> bool {
-    tolerations.iter().any(|t| {
-        let effect_ok = t.effect.as_deref().is_none_or(|e| e.is_empty() || e == effect);
-        let key_ok = t.key.as_deref().is_none_or(|k| k.is_empty() || k == key);
-        let value_ok = match t.operator.as_deref() {
-            Some("Exists") => true,
-            _ => t.value.as_deref().unwrap_or("") == value && t.key.as_deref().is_some_and(|k| !k.is_empty()),
-        };
-        effect_ok && key_ok && value_ok
-    })
-}
-
 /// What the scheduler's cache knows about a node: the node and what it has been given.
 pub struct NodeInfo {
     pub node: Node,
@@ -104,12 +92,15 @@ pub struct PodInfo {
     pub requests: Resources,
     pub non_zero: Resources,
     pub tolerations: Vec<Toleration>,
+    /// The pod's nodeSelector and affinity (the rest of this spec is left empty).
+    pub placement: PodSpec,
 }
 
 impl PodInfo {
     fn of(key: Key, spec: &PodSpec) -> PodInfo {
         let (requests, non_zero) = pod_requests(spec);
-        PodInfo { key, requests, non_zero, tolerations: spec.tolerations.clone().unwrap_or_default() }
+        let placement = PodSpec { node_selector: spec.node_selector.clone(), affinity: spec.affinity.clone(), ..Default::default() };
+        PodInfo { key, requests, non_zero, tolerations: spec.tolerations.clone().unwrap_or_default(), placement }
     }
 }
 

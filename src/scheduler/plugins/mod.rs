@@ -1,5 +1,6 @@
 //! The scheduling framework's plugins, one file each, registered in upstream's default order
 //! (`pkg/scheduler/apis/config/v1/default_plugins.go`) with their score weights.
+mod node_affinity;
 mod node_resources_balanced_allocation;
 mod node_resources_fit;
 mod node_unschedulable;
@@ -39,6 +40,7 @@ pub fn filters() -> Vec<Box<dyn FilterPlugin>> {
     vec![
         Box::new(node_unschedulable::NodeUnschedulable),
         Box::new(taint_toleration::TaintToleration),
+        Box::new(node_affinity::NodeAffinity),
         Box::new(node_resources_fit::NodeResourcesFit),
     ]
 }
