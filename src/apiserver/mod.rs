@@ -61,6 +61,16 @@ pub struct WatchEvent {
     pub object: ObjectRef,
 }
 
+/// The watch event a change of etcd's history is.
+fn watch_event(change: &crate::etcd::Change) -> Option<WatchEvent> {
+    match (&change.value, &change.prev) {
+        (Some(v), None) => Some(WatchEvent { event_type: WatchEventType::Added, object: v.clone() }),
+        (Some(v), Some(_)) => Some(WatchEvent { event_type: WatchEventType::Modified, object: v.clone() }),
+        (None, Some(p)) => Some(WatchEvent { event_type: WatchEventType::Deleted, object: p.clone() }),
+        (None, None) => None,
+    }
+}
+
 /// The etcd key of an object: `/registry/<resource>/<namespace>/<name>`, as kube-apiserver lays it out.
 fn storage_key(key: &Key) -> String {
     let resource = kind_info(key.kind).map_or(key.kind, |k| k.resource);
@@ -78,6 +88,9 @@ fn storage_prefix(kind: &KindInfo, namespace: Option<&str>) -> String {
     }
 }
 
+/// How often kube-apiserver compacts etcd (`--etcd-compaction-interval`, 5m).
+pub const COMPACTION_INTERVAL_MS: u64 = 5 * 60 * 1000;
+
 #[derive(Default)]
 pub struct ApiServer {
     etcd: Etcd,
@@ -85,12 +98,64 @@ pub struct ApiServer {
     audit: Vec<Message>,
     /// How far the watch fan-out has read etcd's history.
     watched_revision: i64,
+    /// The compactor's last tick: (virtual time, etcd's revision then).
+    compactor: (u64, i64),
 }
 
 impl ApiServer {
     /// The cluster sets the virtual time before each step, so timestamps follow the clock.
+    /// The compactor runs here: at each 5-minute tick it compacts etcd to the revision it saw
+    /// at the previous tick (`storage/etcd3/compact.go`), so between 5 and 10 minutes of
+    /// history stay readable.
     pub fn set_time(&mut self, now_ms: u64) {
         self.now_ms = now_ms;
+        while self.compactor.0 + COMPACTION_INTERVAL_MS <= now_ms {
+            let previous = self.compactor.1;
+            if previous > 0 {
+                self.etcd.compact(previous);
+            }
+            // Nothing is written between ticks that fall inside one step of the clock.
+            self.compactor = (self.compactor.0 + COMPACTION_INTERVAL_MS, self.etcd.revision());
+        }
+    }
+
+    /// The oldest revision that can still be read or watched from.
+    pub fn compacted_revision(&self) -> i64 {
+        self.etcd.compact_revision()
+    }
+
+    /// Every object at a past revision, in etcd key order (a list at that resourceVersion),
+    /// for a timeline that scrubs through the cluster's history.
+    pub fn state_at(&self, revision: i64) -> Result<Vec<ObjectRef>, ApiError> {
+        self.check_revision(revision)?;
+        Ok(self.etcd.state_at(revision).map(|s| s.into_values().collect()).unwrap_or_default())
+    }
+
+    /// A list of one kind (in one namespace, or all) at a past revision.
+    pub fn list_at(&self, kind: &KindInfo, namespace: Option<&str>, revision: i64) -> Result<Vec<ObjectRef>, ApiError> {
+        self.check_revision(revision)?;
+        let prefix = storage_prefix(kind, namespace);
+        let state = self.etcd.state_at(revision).unwrap_or_default();
+        Ok(state.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).map(|(_, v)| v.clone()).collect())
+    }
+
+    /// A watch from `revision` (`?watch=1&resourceVersion=N`): every event after it, oldest
+    /// first, for one kind or every kind. A compacted revision is 410 Gone.
+    pub fn watch_from(&self, kind: Option<&KindInfo>, revision: i64) -> Result<Vec<WatchEvent>, ApiError> {
+        self.check_revision(revision)?;
+        let changes = self.etcd.changes_since(revision).map_err(|c| ApiError::expired(revision, c.compact_revision))?;
+        let prefix = kind.map(|k| storage_prefix(k, None)).unwrap_or_default();
+        Ok(changes.iter().filter(|c| c.key.starts_with(&prefix)).filter_map(watch_event).collect())
+    }
+
+    fn check_revision(&self, revision: i64) -> Result<(), ApiError> {
+        if revision < self.etcd.compact_revision() {
+            return Err(ApiError::expired(revision, self.etcd.compact_revision()));
+        }
+        if revision > self.etcd.revision() {
+            return Err(ApiError::too_large_resource_version(revision, self.etcd.revision()));
+        }
+        Ok(())
     }
 
     /// etcd's current revision: it moves exactly when the cluster's state changes.
@@ -120,18 +185,11 @@ impl ApiServer {
 
     /// Everything written since the last call, as watch events (the API server's etcd watch).
     pub fn take_watch_events(&mut self) -> Vec<WatchEvent> {
-        let changes = self.etcd.changes_since(self.watched_revision);
-        let events = changes
-            .iter()
-            .filter_map(|c| match (&c.value, &c.prev) {
-                (Some(v), None) => Some(WatchEvent { event_type: WatchEventType::Added, object: v.clone() }),
-                (Some(v), Some(_)) => Some(WatchEvent { event_type: WatchEventType::Modified, object: v.clone() }),
-                (None, Some(p)) => Some(WatchEvent { event_type: WatchEventType::Deleted, object: p.clone() }),
-                (None, None) => None,
-            })
-            .collect();
+        // The fan-out reads after every step, and compaction never passes an unread revision
+        // within one step, so this watch is never compacted.
+        let events = self.etcd.changes_since(self.watched_revision).map(|c| c.iter().filter_map(watch_event).collect());
         self.watched_revision = self.etcd.revision();
-        events
+        events.unwrap_or_default()
     }
 
     fn persist(&mut self, key: &Key, mut object: Object, expected: i64) -> Result<ObjectRef, CompareFailed> {
@@ -245,11 +303,7 @@ impl<'a> Client<'a> {
         let expected = self.api.mod_revision(&key);
         if let Some(rv) = object.metadata().resource_version.as_deref() {
             if rv != expected.to_string() {
-                return Err(ApiError::conflict(
-                    info,
-                    &key.name,
-                    "the object has been modified; please apply your changes to the latest version and try again",
-                ));
+                return Err(ApiError::modified(info, &key.name));
             }
         }
         defaults::apply(&mut object);
@@ -262,7 +316,7 @@ impl<'a> Client<'a> {
             return Ok(current);
         }
         bump_generation(&current, &mut object);
-        self.api.persist(&key, object, expected).map_err(|_| ApiError::conflict(info, &key.name, "the object has been modified"))
+        self.api.persist(&key, object, expected).map_err(|_| ApiError::modified(info, &key.name))
     }
 
     /// Reads, changes and writes an object in one step (a patch). `verb` names the request in
@@ -282,7 +336,7 @@ impl<'a> Client<'a> {
         }
         bump_generation(&current, &mut object);
         let expected = self.api.mod_revision(key);
-        self.api.persist(key, object, expected).map_err(|_| ApiError::conflict(info, &key.name, "the object has been modified"))
+        self.api.persist(key, object, expected).map_err(|_| ApiError::modified(info, &key.name))
     }
 
     /// The pods/binding subresource: assigns a pending pod to a node.
@@ -300,9 +354,7 @@ impl<'a> Client<'a> {
         }
         set_pod_condition(p.status.get_or_insert_with(Default::default), "PodScheduled", "True", None, None, self.api.now_ms);
         let expected = self.api.mod_revision(pod);
-        self.api
-            .persist(pod, Object::Pod(p), expected)
-            .map_err(|_| ApiError::conflict(current.kind(), &pod.name, "the object has been modified"))
+        self.api.persist(pod, Object::Pod(p), expected).map_err(|_| ApiError::modified(current.kind(), &pod.name))
     }
 
     /// Deletes an object. A pod on a node is deleted gracefully: it gets a deletionTimestamp
@@ -325,10 +377,7 @@ impl<'a> Client<'a> {
                 let meta = object.metadata_mut();
                 meta.deletion_timestamp = Some(timestamp(now + grace as u64 * 1000));
                 meta.deletion_grace_period_seconds = Some(grace);
-                return self
-                    .api
-                    .persist(key, object, expected)
-                    .map_err(|_| ApiError::conflict(current.kind(), &key.name, "the object has been modified"));
+                return self.api.persist(key, object, expected).map_err(|_| ApiError::modified(current.kind(), &key.name));
             }
         }
         self.api.etcd.delete(&storage_key(key), None).map_err(|_| ApiError::missing(key))?;
@@ -484,5 +533,91 @@ pub fn check_quantities(object: &Object) -> Result<(), ApiError> {
             Err(ApiError::bad_request(format!("{kind} in version {version:?} cannot be handled as a {kind}: {problem}")))
         }
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{info, ConfigMap, Namespace};
+
+    fn config_map(name: &str, value: &str) -> Object {
+        let mut cm = ConfigMap::default();
+        cm.metadata.name = Some(name.to_string());
+        cm.metadata.namespace = Some("default".to_string());
+        cm.data = Some([("k".to_string(), value.to_string())].into());
+        Object::ConfigMap(cm)
+    }
+
+    fn server() -> (ApiServer, Rng) {
+        let (mut api, mut rng) = (ApiServer::default(), Rng::new(1));
+        let mut ns = Namespace::default();
+        ns.metadata.name = Some("default".to_string());
+        Client::new(&mut api, &mut rng, Component::ApiServer).create(Object::Namespace(ns)).unwrap();
+        (api, rng)
+    }
+
+    #[test]
+    fn a_stale_resource_version_is_a_conflict_and_changes_nothing() {
+        let (mut api, mut rng) = server();
+        let mut client = Client::new(&mut api, &mut rng, Component::Kubectl);
+        let first = client.create(config_map("c", "1")).unwrap();
+        let mut second = (*first).clone();
+        if let Object::ConfigMap(cm) = &mut second {
+            cm.data = Some([("k".to_string(), "2".to_string())].into());
+        }
+        client.update(second.clone()).unwrap();
+        let revision = api.revision();
+        let mut client = Client::new(&mut api, &mut rng, Component::Kubectl);
+        let err = client.update(second).unwrap_err();
+        assert_eq!(
+            err.render(None),
+            "Error from server (Conflict): Operation cannot be fulfilled on configmaps \"c\": the object has been modified; please apply your changes to the latest version and try again"
+        );
+        assert_eq!(api.revision(), revision);
+    }
+
+    #[test]
+    fn history_is_compacted_every_five_minutes_to_the_previous_tick() {
+        let (mut api, mut rng) = server();
+        let mut write = |api: &mut ApiServer, at: u64, value: &str| {
+            api.set_time(at);
+            let mut client = Client::new(api, &mut rng, Component::Kubectl);
+            let current = client.get(&Key::new("ConfigMap", "default", "c")).ok();
+            match current {
+                Some(c) => {
+                    let mut o = (*c).clone();
+                    if let Object::ConfigMap(cm) = &mut o {
+                        cm.data = Some([("k".to_string(), value.to_string())].into());
+                    }
+                    client.update(o).unwrap();
+                }
+                None => {
+                    client.create(config_map("c", value)).unwrap();
+                }
+            }
+            api.revision()
+        };
+        let r1 = write(&mut api, 1_000, "1"); // revision 2
+        let r2 = write(&mut api, 6 * 60_000, "2"); // after the first tick (5m): nothing compacted
+        assert_eq!(api.compacted_revision(), 0);
+        assert_eq!(api.watch_from(Some(info("ConfigMap")), r1 - 1).unwrap().len(), 2);
+        api.set_time(10 * 60_000); // the second tick compacts to the revision seen at 5m
+        assert_eq!(api.compacted_revision(), r1);
+        let err = api.watch_from(Some(info("ConfigMap")), r1 - 1).unwrap_err();
+        assert_eq!(err.reason, Reason::Expired);
+        assert_eq!(err.render(None), format!("Error from server (Expired): too old resource version: {} ({r1})", r1 - 1));
+        let events = api.watch_from(Some(info("ConfigMap")), r1).unwrap();
+        assert_eq!(events.iter().map(|e| e.event_type).collect::<Vec<_>>(), [WatchEventType::Modified]);
+
+        let value_at = |api: &ApiServer, revision| match &*api.list_at(info("ConfigMap"), Some("default"), revision).unwrap()[0] {
+            Object::ConfigMap(cm) => cm.data.clone().unwrap_or_default()["k"].clone(),
+            _ => unreachable!(),
+        };
+        assert_eq!(value_at(&api, r1), "1");
+        assert_eq!(value_at(&api, r2), "2");
+        assert_eq!(api.state_at(r2).unwrap().len(), 2, "the namespace and the config map");
+        assert_eq!(api.state_at(r2 + 1).unwrap_err().reason, Reason::Timeout);
+        assert!(api.state_at(r1 - 1).is_err());
     }
 }

@@ -139,6 +139,12 @@ impl Cluster {
         self.api.revision()
     }
 
+    /// Every object as it was at a past revision (from [`Cluster::revision`]s since the last
+    /// compaction, 5 to 10 minutes of virtual time): what a timeline scrubber draws.
+    pub fn state_at(&self, revision: i64) -> Result<Vec<crate::api::ObjectRef>, crate::apiserver::ApiError> {
+        self.api.state_at(revision)
+    }
+
     /// Every message recorded so far, oldest first; `Message::seq` is its index.
     pub fn messages(&self) -> &[Message] {
         self.api.messages()
