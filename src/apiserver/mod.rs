@@ -5,7 +5,9 @@
 //! etcd with a compare-and-swap on the key's revision. Every request is recorded in the audit
 //! log as a [`Message`], and the watch fan-out reads etcd's history to produce [`WatchEvent`]s.
 mod admission;
+mod allocator;
 mod audit;
+mod bootstrap;
 mod defaults;
 mod errors;
 
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1::{EventSource, ObjectReference, PodCondition, PodStatus};
 
 pub use audit::{Component, Message};
+pub use bootstrap::create_system_objects;
 pub use errors::{ApiError, Reason};
 
 use crate::api::validation;
@@ -272,6 +275,9 @@ impl<'a> Client<'a> {
                 object.metadata_mut().generation = Some(1);
             }
         }
+        if let Object::Job(job) = &mut object {
+            defaults::generate_job_selector(job);
+        }
         defaults::apply(&mut object);
         if let Object::Pod(pod) = &mut object {
             let status = pod.status.get_or_insert_with(PodStatus::default);
@@ -281,6 +287,8 @@ impl<'a> Client<'a> {
         let key = Key::of(&object);
         self.request("create", &key, Some("put"));
         let name = key.name.clone();
+        // The Service registry allocates addresses before it validates (`BeginCreate`).
+        self.allocate_addresses(&mut object, None)?;
         let errors = validation::validate(&object);
         if !errors.is_empty() {
             return Err(ApiError::invalid(info, &name, errors));
@@ -290,6 +298,27 @@ impl<'a> Client<'a> {
         }
         admission::default_toleration_seconds(&mut object);
         self.api.persist(&key, object, 0).map_err(|_| ApiError::already_exists(info, &name))
+    }
+
+    /// A Service's ClusterIP and NodePorts; `current` is the stored object on an update.
+    fn allocate_addresses(&mut self, object: &mut Object, current: Option<&Object>) -> Result<(), ApiError> {
+        let Object::Service(service) = object else { return Ok(()) };
+        let others = self.api.peek_list(crate::api::info("Service"), None);
+        let own_uid = current.and_then(|c| c.metadata().uid.clone());
+        let taken = allocator::Taken::from_services(others.iter().filter_map(|o| match &**o {
+            Object::Service(s) if s.metadata.uid != own_uid || own_uid.is_none() => Some(s),
+            _ => None,
+        }));
+        let current = match current {
+            Some(Object::Service(s)) => Some(s),
+            _ => None,
+        };
+        let errors = allocator::allocate(service, current, &taken, self.rng);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(crate::api::info("Service"), service.metadata.name.as_deref().unwrap_or(""), errors))
+        }
     }
 
     /// Replaces an object's spec and metadata (kubectl apply's update). The stored status is
@@ -308,6 +337,7 @@ impl<'a> Client<'a> {
         }
         defaults::apply(&mut object);
         carry_over_server_fields(&current, &mut object);
+        self.allocate_addresses(&mut object, Some(&current))?;
         let errors = validation::validate(&object);
         if !errors.is_empty() {
             return Err(ApiError::invalid(info, &key.name, errors));
