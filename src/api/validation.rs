@@ -3,6 +3,8 @@
 use std::fmt;
 
 use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::labels::Selector;
 use super::quantity;
@@ -24,6 +26,16 @@ impl FieldError {
     }
     pub fn invalid(path: &str, value: String, detail: &str) -> FieldError {
         FieldError { path: path.to_string(), kind: "Invalid value", value: Some(value), detail: detail.to_string() }
+    }
+    pub fn forbidden(path: &str, detail: &str) -> FieldError {
+        FieldError { path: path.to_string(), kind: "Forbidden", value: None, detail: detail.to_string() }
+    }
+    pub fn duplicate(path: &str, value: String) -> FieldError {
+        FieldError { path: path.to_string(), kind: "Duplicate value", value: Some(value), detail: String::new() }
+    }
+    /// `ValidateImmutableField`; `value` is the new value as Go prints it.
+    pub fn immutable(path: &str, value: String) -> FieldError {
+        FieldError::invalid(path, value, "field is immutable")
     }
     pub fn unsupported(path: &str, value: &str, supported: &[&str]) -> FieldError {
         let list: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
@@ -49,6 +61,7 @@ impl fmt::Display for FieldError {
     }
 }
 
+const DNS1035_LABEL: &str = "[a-z]([-a-z0-9]*[a-z0-9])?";
 const DNS1123_LABEL: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
 const DNS1123_SUBDOMAIN: &str = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
 
@@ -65,6 +78,18 @@ pub fn dns1123_label(value: &str) -> Vec<String> {
     }
     if !is_label(value) {
         errs.push(format!("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '{DNS1123_LABEL}')"));
+    }
+    errs
+}
+
+/// Errors for a DNS-1035 label (Service names), as `IsDNS1035Label` words them.
+pub fn dns1035_label(value: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if value.len() > 63 {
+        errs.push("must be no more than 63 characters".to_string());
+    }
+    if !is_label(value) || !value.starts_with(|c: char| c.is_ascii_lowercase()) {
+        errs.push(format!("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '{DNS1035_LABEL}')"));
     }
     errs
 }
@@ -137,7 +162,11 @@ fn validate_meta(meta: &ObjectMeta, namespaced: bool, name_rule: fn(&str) -> Vec
 pub fn validate(object: &Object) -> Vec<FieldError> {
     let mut errs = Vec::new();
     let info = object.kind();
-    let name_rule: fn(&str) -> Vec<String> = if matches!(object, Object::Namespace(_)) { dns1123_label } else { dns1123_subdomain };
+    let name_rule: fn(&str) -> Vec<String> = match object {
+        Object::Namespace(_) => dns1123_label,
+        Object::Service(_) => dns1035_label,
+        _ => dns1123_subdomain,
+    };
     validate_meta(object.metadata(), info.namespaced, name_rule, &mut errs);
     match object {
         Object::Pod(pod) => match &pod.spec {
@@ -145,8 +174,7 @@ pub fn validate(object: &Object) -> Vec<FieldError> {
             None => errs.push(FieldError::required("spec.containers", "")),
         },
         Object::Deployment(d) => {
-            let spec = d.spec.as_ref();
-            if let Some(spec) = spec {
+            if let Some(spec) = d.spec.as_ref() {
                 validate_replicas(spec.replicas, &mut errs);
                 validate_workload(&spec.selector, &spec.template, &mut errs);
             }
@@ -160,9 +188,384 @@ pub fn validate(object: &Object) -> Vec<FieldError> {
                 }
             }
         }
+        Object::StatefulSet(sts) => {
+            if let Some(spec) = sts.spec.as_ref() {
+                validate_replicas(spec.replicas, &mut errs);
+                one_of("spec.podManagementPolicy", spec.pod_management_policy.as_deref(), &["OrderedReady", "Parallel"], &mut errs);
+                let strategy = spec.update_strategy.as_ref().and_then(|s| s.type_.as_deref());
+                one_of("spec.updateStrategy.type", strategy, &["OnDelete", "RollingUpdate"], &mut errs);
+                validate_workload(&spec.selector, &spec.template, &mut errs);
+            }
+        }
+        Object::DaemonSet(ds) => {
+            if let Some(spec) = ds.spec.as_ref() {
+                let strategy = spec.update_strategy.as_ref().and_then(|s| s.type_.as_deref());
+                one_of("spec.updateStrategy.type", strategy, &["OnDelete", "RollingUpdate"], &mut errs);
+                validate_workload(&spec.selector, &spec.template, &mut errs);
+            }
+        }
+        Object::Job(job) => {
+            if let Some(spec) = job.spec.as_ref() {
+                validate_job_spec(spec, "spec", &mut errs);
+            }
+        }
+        Object::CronJob(cj) => {
+            if cj.metadata.name.as_ref().is_some_and(|n| n.len() > 52) {
+                let name = cj.metadata.name.as_deref().unwrap_or("");
+                errs.push(FieldError::invalid("metadata.name", format!("{name:?}"), "must be no more than 52 characters"));
+            }
+            if let Some(spec) = cj.spec.as_ref() {
+                if spec.schedule.is_empty() {
+                    errs.push(FieldError::required("spec.schedule", ""));
+                } else if let Err(e) = cron::parse(&spec.schedule) {
+                    errs.push(FieldError::invalid("spec.schedule", format!("{:?}", spec.schedule), &e));
+                }
+                one_of("spec.concurrencyPolicy", spec.concurrency_policy.as_deref(), &["Allow", "Forbid", "Replace"], &mut errs);
+                for (field, value) in [
+                    ("successfulJobsHistoryLimit", spec.successful_jobs_history_limit),
+                    ("failedJobsHistoryLimit", spec.failed_jobs_history_limit),
+                ] {
+                    non_negative(&format!("spec.{field}"), value.map(i64::from), &mut errs);
+                }
+                if let Some(job) = spec.job_template.spec.as_ref() {
+                    validate_job_spec(job, "spec.jobTemplate.spec", &mut errs);
+                }
+            }
+        }
+        Object::Service(svc) => {
+            if let Some(spec) = svc.spec.as_ref() {
+                validate_service_spec(spec, &mut errs);
+            }
+        }
+        Object::ConfigMap(cm) => {
+            let keys = cm.data.iter().flatten().map(|(k, _)| k).chain(cm.binary_data.iter().flatten().map(|(k, _)| k));
+            validate_config_keys(keys, "data", &mut errs);
+        }
+        Object::Secret(secret) => validate_config_keys(secret.data.iter().flatten().map(|(k, _)| k), "data", &mut errs),
+        Object::PersistentVolumeClaim(pvc) => {
+            if let Some(spec) = pvc.spec.as_ref() {
+                validate_access_modes(spec.access_modes.as_deref(), &mut errs);
+                match spec.resources.as_ref().and_then(|r| r.requests.as_ref()).and_then(|r| r.get("storage")) {
+                    None => errs.push(FieldError::required("spec.resources[storage]", "")),
+                    Some(q) if quantity::parse_milli(&q.0).is_ok_and(|v| v <= 0) => errs.push(FieldError::invalid(
+                        "spec.resources.requests[storage]",
+                        format!("{:?}", q.0),
+                        "must be greater than zero",
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
+        Object::PersistentVolume(pv) => {
+            if let Some(spec) = pv.spec.as_ref() {
+                validate_access_modes(spec.access_modes.as_deref(), &mut errs);
+                if spec.capacity.as_ref().is_none_or(|c| c.is_empty()) {
+                    errs.push(FieldError::required("spec.capacity", ""));
+                }
+                let reclaim = spec.persistent_volume_reclaim_policy.as_deref();
+                one_of("spec.persistentVolumeReclaimPolicy", reclaim, &["Delete", "Recycle", "Retain"], &mut errs);
+                let sources = [spec.host_path.is_some(), spec.nfs.is_some(), spec.local.is_some(), spec.csi.is_some()];
+                if !sources.contains(&true) {
+                    errs.push(FieldError::required("spec", "must specify a volume type"));
+                }
+            }
+        }
+        Object::HorizontalPodAutoscaler(hpa) => {
+            if let Some(spec) = hpa.spec.as_ref() {
+                let min = spec.min_replicas.unwrap_or(1);
+                if min < 1 {
+                    errs.push(FieldError::invalid("spec.minReplicas", min.to_string(), "must be greater than or equal to 1"));
+                }
+                if spec.max_replicas < 1 {
+                    errs.push(FieldError::invalid("spec.maxReplicas", spec.max_replicas.to_string(), "must be greater than 0"));
+                }
+                if spec.max_replicas < min {
+                    errs.push(FieldError::invalid(
+                        "spec.maxReplicas",
+                        spec.max_replicas.to_string(),
+                        "must be greater than or equal to `minReplicas`",
+                    ));
+                }
+                if spec.scale_target_ref.kind.is_empty() {
+                    errs.push(FieldError::required("spec.scaleTargetRef.kind", ""));
+                }
+                if spec.scale_target_ref.name.is_empty() {
+                    errs.push(FieldError::required("spec.scaleTargetRef.name", ""));
+                }
+            }
+        }
+        Object::PodDisruptionBudget(pdb) => {
+            if let Some(spec) = pdb.spec.as_ref() {
+                for (field, value) in [("minAvailable", &spec.min_available), ("maxUnavailable", &spec.max_unavailable)] {
+                    if let Some(v) = value {
+                        validate_int_or_percent(&format!("spec.{field}"), v, &mut errs);
+                    }
+                }
+            }
+        }
+        Object::PriorityClass(pc) => {
+            let name = pc.metadata.name.as_deref().unwrap_or("");
+            let system = matches!(name, "system-node-critical" | "system-cluster-critical");
+            if name.starts_with("system-") && !system {
+                errs.push(FieldError::invalid(
+                    "metadata.name",
+                    format!("{name:?}"),
+                    "priority class names with 'system-' prefix are reserved for system use only",
+                ));
+            }
+            if pc.value > 1_000_000_000 && !system {
+                errs.push(FieldError::forbidden("value", "maximum allowed value of a user defined priority is 1000000000"));
+            }
+        }
+        Object::LimitRange(lr) => {
+            for (i, item) in lr.spec.iter().flat_map(|s| s.limits.iter()).enumerate() {
+                validate_limit_range_item(item, &format!("spec.limits[{i}]"), &mut errs);
+            }
+        }
+        Object::ResourceQuota(rq) => {
+            for (name, q) in rq.spec.iter().flat_map(|s| s.hard.iter().flatten()) {
+                if quantity::parse_milli(&q.0).is_ok_and(|v| v < 0) {
+                    errs.push(FieldError::invalid(
+                        &format!("spec.hard[{name}]"),
+                        format!("{:?}", q.0),
+                        "must be greater than or equal to 0",
+                    ));
+                }
+            }
+        }
         _ => {}
     }
     errs
+}
+
+/// What an update may not change, as the `Validate*Update` functions check it.
+pub fn validate_update(old: &Object, new: &Object) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    match (old, new) {
+        (Object::Deployment(o), Object::Deployment(n)) => {
+            immutable_selector(o.spec.as_ref().map(|s| &s.selector), n.spec.as_ref().map(|s| &s.selector), &mut errs)
+        }
+        (Object::ReplicaSet(o), Object::ReplicaSet(n)) => {
+            immutable_selector(o.spec.as_ref().map(|s| &s.selector), n.spec.as_ref().map(|s| &s.selector), &mut errs)
+        }
+        (Object::StatefulSet(o), Object::StatefulSet(n)) => {
+            immutable_selector(o.spec.as_ref().map(|s| &s.selector), n.spec.as_ref().map(|s| &s.selector), &mut errs)
+        }
+        (Object::DaemonSet(o), Object::DaemonSet(n)) => {
+            immutable_selector(o.spec.as_ref().map(|s| &s.selector), n.spec.as_ref().map(|s| &s.selector), &mut errs)
+        }
+        (Object::Job(o), Object::Job(n)) => {
+            let (o, n) = (o.spec.as_ref(), n.spec.as_ref());
+            immutable_selector(o.and_then(|s| s.selector.as_ref()), n.and_then(|s| s.selector.as_ref()), &mut errs);
+            let completions = |s: Option<&k8s_openapi::api::batch::v1::JobSpec>| s.and_then(|s| s.completions);
+            if completions(o) != completions(n) {
+                errs.push(FieldError::immutable("spec.completions", completions(n).map_or("null".to_string(), |c| c.to_string())));
+            }
+            if o.map(|s| &s.template) != n.map(|s| &s.template) {
+                // Go prints the whole core.PodTemplateSpec here; its shape, not its contents.
+                errs.push(FieldError::immutable("spec.template", "core.PodTemplateSpec{...}".to_string()));
+            }
+        }
+        _ => {}
+    }
+    errs
+}
+
+fn immutable_selector(old: Option<&LabelSelector>, new: Option<&LabelSelector>, errs: &mut Vec<FieldError>) {
+    if old != new {
+        errs.push(FieldError::immutable("spec.selector", new.map_or("null".to_string(), go_label_selector)));
+    }
+}
+
+/// `%#v` of a `metav1.LabelSelector`, as an immutable selector's error prints it.
+fn go_label_selector(selector: &LabelSelector) -> String {
+    let expressions = match &selector.match_expressions {
+        None => "[]v1.LabelSelectorRequirement(nil)".to_string(),
+        Some(list) => {
+            let items: Vec<String> = list
+                .iter()
+                .map(|r| {
+                    let values = match &r.values {
+                        None => "[]string(nil)".to_string(),
+                        Some(v) => format!("[]string{{{}}}", v.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")),
+                    };
+                    format!("v1.LabelSelectorRequirement{{Key:{:?}, Operator:{:?}, Values:{values}}}", r.key, r.operator)
+                })
+                .collect();
+            format!("[]v1.LabelSelectorRequirement{{{}}}", items.join(", "))
+        }
+    };
+    format!("v1.LabelSelector{{MatchLabels:{}, MatchExpressions:{expressions}}}", go_map(selector.match_labels.as_ref()))
+}
+
+/// An optional enum field that is set must be one of its values.
+fn one_of(path: &str, value: Option<&str>, supported: &[&str], errs: &mut Vec<FieldError>) {
+    if let Some(v) = value.filter(|v| !supported.contains(v)) {
+        errs.push(FieldError::unsupported(path, v, supported));
+    }
+}
+
+fn non_negative(path: &str, value: Option<i64>, errs: &mut Vec<FieldError>) {
+    if let Some(v) = value.filter(|v| *v < 0) {
+        errs.push(FieldError::invalid(path, v.to_string(), "must be greater than or equal to 0"));
+    }
+}
+
+/// `ValidateJobSpec`: counts are non-negative, pods restart `OnFailure` or `Never`, and the
+/// (usually generated) selector selects the template.
+fn validate_job_spec(spec: &k8s_openapi::api::batch::v1::JobSpec, path: &str, errs: &mut Vec<FieldError>) {
+    for (field, value) in [("parallelism", spec.parallelism), ("completions", spec.completions), ("backoffLimit", spec.backoff_limit)] {
+        non_negative(&format!("{path}.{field}"), value.map(i64::from), errs);
+    }
+    if let Some(d) = spec.active_deadline_seconds.filter(|d| *d <= 0) {
+        errs.push(FieldError::invalid(&format!("{path}.activeDeadlineSeconds"), d.to_string(), "must be greater than 0"));
+    }
+    one_of(&format!("{path}.completionMode"), spec.completion_mode.as_deref(), &["Indexed", "NonIndexed"], errs);
+    if let Some(selector) = &spec.selector {
+        let labels = spec.template.metadata.as_ref().and_then(|m| m.labels.as_ref());
+        if Selector::from_api(selector).is_ok_and(|s| !s.matches(labels)) {
+            errs.push(FieldError::invalid(
+                &format!("{path}.template.metadata.labels"),
+                go_map(labels),
+                "`selector` does not match template `labels`",
+            ));
+        }
+    }
+    if let Some(labels) = spec.template.metadata.as_ref().and_then(|m| m.labels.as_ref()) {
+        validate_labels(labels, &format!("{path}.template.metadata.labels"), errs);
+    }
+    match &spec.template.spec {
+        Some(pod) => validate_pod_spec(pod, &format!("{path}.template.spec"), &["OnFailure", "Never"], errs),
+        None => errs.push(FieldError::required(&format!("{path}.template.spec.containers"), "")),
+    }
+}
+
+/// `ValidateService`, in its order: ports (numbers, names, protocols, node ports), selector,
+/// session affinity, type.
+fn validate_service_spec(spec: &k8s_openapi::api::core::v1::ServiceSpec, errs: &mut Vec<FieldError>) {
+    let type_ = spec.type_.as_deref().unwrap_or("ClusterIP");
+    let ports = spec.ports.as_deref().unwrap_or_default();
+    if type_ == "ExternalName" {
+        if spec.external_name.as_deref().is_none_or(str::is_empty) {
+            errs.push(FieldError::required("spec.externalName", ""));
+        }
+    } else if ports.is_empty() && spec.cluster_ip.as_deref() != Some("None") {
+        errs.push(FieldError::required("spec.ports", ""));
+    }
+    let mut names = Vec::new();
+    for (i, port) in ports.iter().enumerate() {
+        let p = format!("spec.ports[{i}]");
+        match port.name.as_deref().filter(|n| !n.is_empty()) {
+            None if ports.len() > 1 => errs.push(FieldError::required(&format!("{p}.name"), "")),
+            None => {}
+            Some(name) => {
+                for e in dns1123_label(name) {
+                    errs.push(FieldError::invalid(&format!("{p}.name"), format!("{name:?}"), &e));
+                }
+                if names.contains(&name) {
+                    errs.push(FieldError::duplicate(&format!("{p}.name"), format!("{name:?}")));
+                }
+                names.push(name);
+            }
+        }
+        if !(1..=65535).contains(&port.port) {
+            errs.push(FieldError::invalid(&format!("{p}.port"), port.port.to_string(), "must be between 1 and 65535, inclusive"));
+        }
+        one_of(&format!("{p}.protocol"), port.protocol.as_deref(), &["SCTP", "TCP", "UDP"], errs);
+        if let Some(IntOrString::Int(t)) = port.target_port {
+            if !(1..=65535).contains(&t) {
+                errs.push(FieldError::invalid(&format!("{p}.targetPort"), t.to_string(), "must be between 1 and 65535, inclusive"));
+            }
+        }
+        if port.node_port.is_some_and(|n| n != 0) && type_ == "ClusterIP" {
+            errs.push(FieldError::forbidden(&format!("{p}.nodePort"), "may not be used when `type` is 'ClusterIP'"));
+        }
+    }
+    if let Some(selector) = &spec.selector {
+        validate_labels(selector, "spec.selector", errs);
+    }
+    one_of("spec.sessionAffinity", spec.session_affinity.as_deref(), &["ClientIP", "None"], errs);
+    one_of("spec.type", Some(type_), &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"], errs);
+}
+
+/// ConfigMap and Secret keys, as `IsConfigMapKey` words its error.
+fn validate_config_keys<'a>(keys: impl Iterator<Item = &'a String>, path: &str, errs: &mut Vec<FieldError>) {
+    for key in keys {
+        let valid = !key.is_empty() && key.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
+        if !valid {
+            errs.push(FieldError::invalid(&format!("{path}[{key}]"), format!("{key:?}"), "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"));
+        } else if key == "." || key == ".." || key.len() > 253 {
+            errs.push(FieldError::invalid(&format!("{path}[{key}]"), format!("{key:?}"), "must not be '.' or '..'"));
+        }
+    }
+}
+
+fn validate_access_modes(modes: Option<&[String]>, errs: &mut Vec<FieldError>) {
+    const MODES: &[&str] = &["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"];
+    let modes = modes.unwrap_or_default();
+    if modes.is_empty() {
+        errs.push(FieldError::required("spec.accessModes", "at least 1 access mode is required"));
+    }
+    for m in modes.iter().filter(|m| !MODES.contains(&m.as_str())) {
+        errs.push(FieldError::unsupported("spec.accessModes", m, MODES));
+    }
+}
+
+/// `ValidateIntOrPercent` for a PodDisruptionBudget's minAvailable / maxUnavailable.
+fn validate_int_or_percent(path: &str, value: &IntOrString, errs: &mut Vec<FieldError>) {
+    match value {
+        IntOrString::Int(i) => non_negative(path, Some(i64::from(*i)), errs),
+        IntOrString::String(s) => match s.strip_suffix('%').and_then(|n| n.parse::<i64>().ok()) {
+            Some(p) if p > 100 => errs.push(FieldError::invalid(path, format!("{s:?}"), "must not be greater than 100%")),
+            Some(p) if p < 0 => errs.push(FieldError::invalid(path, format!("{s:?}"), "must be greater than or equal to 0")),
+            Some(_) => {}
+            None => errs.push(FieldError::invalid(path, format!("{s:?}"), "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")),
+        },
+    }
+}
+
+type Bound = Option<(i128, String)>;
+
+/// The bound a LimitRange error names, by its field.
+fn field_value<'a>(field: &str, min: &'a Bound, request: &'a Bound, default: &'a Bound) -> &'a Bound {
+    match field {
+        "min" => min,
+        "defaultRequest" => request,
+        _ => default,
+    }
+}
+
+/// `ValidateLimitRange`: for each resource, min ≤ default request ≤ default ≤ max.
+fn validate_limit_range_item(item: &k8s_openapi::api::core::v1::LimitRangeItem, path: &str, errs: &mut Vec<FieldError>) {
+    one_of(&format!("{path}.type"), Some(&item.type_), &["Container", "PersistentVolumeClaim", "Pod"], errs);
+    type Quantities = Option<std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>;
+    let get = |m: &Quantities, k: &str| -> Bound {
+        m.as_ref().and_then(|m| m.get(k)).and_then(|q| quantity::parse_milli(&q.0).ok().map(|v| (v, q.0.clone())))
+    };
+    let names: std::collections::BTreeSet<&String> =
+        [&item.min, &item.max, &item.default, &item.default_request].into_iter().flatten().flat_map(|m| m.keys()).collect();
+    for k in names {
+        let (min, max, default, request) = (get(&item.min, k), get(&item.max, k), get(&item.default, k), get(&item.default_request, k));
+        // (field, lower, upper, message): the value printed is the one of `field`.
+        let checks = [
+            ("min", &min, &max, "min value {a} is greater than max value {b}"),
+            ("defaultRequest", &min, &request, "min value {a} is greater than default request value {b}"),
+            ("defaultRequest", &request, &max, "default request value {a} is greater than max value {b}"),
+            ("defaultRequest", &request, &default, "default request value {a} is greater than default limit value {b}"),
+            ("default", &min, &default, "min value {a} is greater than default value {b}"),
+            ("default", &default, &max, "default value {a} is greater than max value {b}"),
+        ];
+        for (field, lower, upper, message) in checks {
+            if let (Some((a, a_text)), Some((b, b_text))) = (lower, upper) {
+                if a > b {
+                    let field_is_lower = std::ptr::eq(lower, field_value(field, &min, &request, &default));
+                    let bad = if field_is_lower { a_text } else { b_text };
+                    let detail = message.replace("{a}", a_text).replace("{b}", b_text);
+                    errs.push(FieldError::invalid(&format!("{path}.{field}[{k}]"), format!("{bad:?}"), &detail));
+                }
+            }
+        }
+    }
 }
 
 fn validate_replicas(replicas: Option<i32>, errs: &mut Vec<FieldError>) {
@@ -173,11 +576,7 @@ fn validate_replicas(replicas: Option<i32>, errs: &mut Vec<FieldError>) {
 
 /// The checks shared by Deployments and ReplicaSets: a non-empty selector that selects the
 /// template's labels, and a pod template that restarts `Always`.
-fn validate_workload(
-    selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
-    template: &PodTemplateSpec,
-    errs: &mut Vec<FieldError>,
-) {
+fn validate_workload(selector: &LabelSelector, template: &PodTemplateSpec, errs: &mut Vec<FieldError>) {
     let empty =
         selector.match_labels.as_ref().is_none_or(|m| m.is_empty()) && selector.match_expressions.as_ref().is_none_or(|m| m.is_empty());
     let labels = template.metadata.as_ref().and_then(|m| m.labels.as_ref());
@@ -221,12 +620,7 @@ fn validate_pod_spec(spec: &k8s_openapi::api::core::v1::PodSpec, path: &str, res
                 errs.push(FieldError::invalid(&format!("{p}.name"), format!("{:?}", c.name), &e));
             }
             if seen.contains(&&c.name) {
-                errs.push(FieldError {
-                    path: format!("{p}.name"),
-                    kind: "Duplicate value",
-                    value: Some(format!("{:?}", c.name)),
-                    detail: String::new(),
-                });
+                errs.push(FieldError::duplicate(&format!("{p}.name"), format!("{:?}", c.name)));
             }
             seen.push(&c.name);
         }
@@ -261,6 +655,90 @@ fn validate_pod_spec(spec: &k8s_openapi::api::core::v1::PodSpec, path: &str, res
     if let Some(policy) = spec.restart_policy.as_deref() {
         if !restart.contains(&policy) {
             errs.push(FieldError::unsupported(&format!("{path}.restartPolicy"), policy, restart));
+        }
+    }
+}
+
+/// Cron schedules as `robfig/cron`'s `ParseStandard` reads them (what CronJob validation uses),
+/// with its error words.
+mod cron {
+    /// (name, min, max, names) of the five fields.
+    const FIELDS: [(&str, u32, u32, &[&str]); 5] = [
+        ("minute", 0, 59, &[]),
+        ("hour", 0, 23, &[]),
+        ("day of month", 1, 31, &[]),
+        ("month", 1, 12, &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]),
+        ("day of week", 0, 6, &["sun", "mon", "tue", "wed", "thu", "fri", "sat"]),
+    ];
+
+    pub fn parse(spec: &str) -> Result<(), String> {
+        let spec = spec.trim();
+        if spec.starts_with("TZ=") || spec.starts_with("CRON_TZ=") {
+            return Err("cannot use TZ or CRON_TZ in schedule, use timeZone field instead".to_string());
+        }
+        if let Some(descriptor) = spec.strip_prefix('@') {
+            let known = ["yearly", "annually", "monthly", "weekly", "daily", "midnight", "hourly"];
+            return if known.contains(&descriptor) || descriptor.starts_with("every ") {
+                Ok(())
+            } else {
+                Err(format!("unrecognized descriptor: {spec}"))
+            };
+        }
+        let fields: Vec<&str> = spec.split_whitespace().collect();
+        if fields.len() != 5 {
+            return Err(format!("expected exactly 5 fields, found {}: [{}]", fields.len(), fields.join(" ")));
+        }
+        for (field, (_, min, max, names)) in fields.iter().zip(FIELDS) {
+            for range in field.split(',') {
+                parse_range(range, min, max, names)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn parse_range(expr: &str, min: u32, max: u32, names: &[&str]) -> Result<(), String> {
+        let (range, step) = match expr.split('/').collect::<Vec<_>>().as_slice() {
+            [range] => (*range, None),
+            [range, step] => (*range, Some(number(step)?)),
+            _ => return Err(format!("too many slashes: {expr}")),
+        };
+        let (start, end) = match range.split('-').collect::<Vec<_>>().as_slice() {
+            ["*" | "?"] => (min, max),
+            [one] => {
+                let v = value(one, names)?;
+                (v, if step.is_some() { max } else { v })
+            }
+            [a, b] => (value(a, names)?, value(b, names)?),
+            _ => return Err(format!("too many hyphens: {expr}")),
+        };
+        if start < min {
+            return Err(format!("beginning of range ({start}) below minimum ({min}): {expr}"));
+        }
+        if end > max {
+            return Err(format!("end of range ({end}) above maximum ({max}): {expr}"));
+        }
+        if start > end {
+            return Err(format!("beginning of range ({start}) beyond end of range ({end}): {expr}"));
+        }
+        if step == Some(0) {
+            return Err(format!("step of range should be a positive number: {expr}"));
+        }
+        Ok(())
+    }
+
+    fn value(text: &str, names: &[&str]) -> Result<u32, String> {
+        match names.iter().position(|n| n.eq_ignore_ascii_case(text)) {
+            Some(i) => Ok(i as u32 + if names.len() == 12 { 1 } else { 0 }),
+            None => number(text),
+        }
+    }
+
+    /// `mustParseInt`: Go's `strconv.Atoi`, then no negatives.
+    fn number(text: &str) -> Result<u32, String> {
+        match text.parse::<i64>() {
+            Ok(n) if n < 0 => Err(format!("negative number ({n}) not allowed: {text}")),
+            Ok(n) => Ok(u32::try_from(n).unwrap_or(u32::MAX)),
+            Err(_) => Err(format!("failed to parse int from {text}: strconv.Atoi: parsing {text:?}: invalid syntax")),
         }
     }
 }

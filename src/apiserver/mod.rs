@@ -338,7 +338,8 @@ impl<'a> Client<'a> {
         defaults::apply(&mut object);
         carry_over_server_fields(&current, &mut object);
         self.allocate_addresses(&mut object, Some(&current))?;
-        let errors = validation::validate(&object);
+        let mut errors = validation::validate(&object);
+        errors.extend(validation::validate_update(&current, &object));
         if !errors.is_empty() {
             return Err(ApiError::invalid(info, &key.name, errors));
         }
@@ -360,7 +361,8 @@ impl<'a> Client<'a> {
             return Ok(current);
         }
         let info = current.kind();
-        let errors = validation::validate(&object);
+        let mut errors = validation::validate(&object);
+        errors.extend(validation::validate_update(&current, &object));
         if !errors.is_empty() {
             return Err(ApiError::invalid(info, &key.name, errors));
         }
