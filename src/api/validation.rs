@@ -373,7 +373,10 @@ pub fn validate_update(old: &Object, new: &Object) -> Vec<FieldError> {
 
 fn immutable_selector(old: Option<&LabelSelector>, new: Option<&LabelSelector>, errs: &mut Vec<FieldError>) {
     if old != new {
-        errs.push(FieldError::immutable("spec.selector", new.map_or("null".to_string(), go_label_selector)));
+        // A missing selector is a nil pointer, which field.Error prints as "null".
+        let empty = new.is_none_or(|s| s.match_labels.is_none() && s.match_expressions.is_none());
+        let value = if empty { "\"null\"".to_string() } else { new.map(go_label_selector).unwrap_or_default() };
+        errs.push(FieldError::immutable("spec.selector", value));
     }
 }
 

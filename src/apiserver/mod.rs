@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{EventSource, ObjectReference, PodCondition, PodStatus};
 
+pub use admission::{format_quantity, usage as quota_usage};
 pub use audit::{Component, Message};
 pub use bootstrap::create_system_objects;
 pub use errors::{ApiError, Reason};
@@ -271,7 +272,18 @@ impl<'a> Client<'a> {
             meta.creation_timestamp = Some(now);
             meta.resource_version = None;
             meta.deletion_timestamp = None;
-            if matches!(object, Object::Deployment(_) | Object::ReplicaSet(_)) {
+            let has_generation = matches!(
+                object,
+                Object::Deployment(_)
+                    | Object::ReplicaSet(_)
+                    | Object::StatefulSet(_)
+                    | Object::DaemonSet(_)
+                    | Object::Job(_)
+                    | Object::CronJob(_)
+                    | Object::HorizontalPodAutoscaler(_)
+                    | Object::PodDisruptionBudget(_)
+            );
+            if has_generation {
                 object.metadata_mut().generation = Some(1);
             }
         }
@@ -289,14 +301,12 @@ impl<'a> Client<'a> {
         let name = key.name.clone();
         // The Service registry allocates addresses before it validates (`BeginCreate`).
         self.allocate_addresses(&mut object, None)?;
+        admission::mutate(self.api, &mut object)?;
         let errors = validation::validate(&object);
         if !errors.is_empty() {
             return Err(ApiError::invalid(info, &name, errors));
         }
-        if info.namespaced && self.api.peek(&Key::new("Namespace", "", &key.namespace)).is_none() {
-            return Err(ApiError::namespace_not_found(&key.namespace));
-        }
-        admission::default_toleration_seconds(&mut object);
+        admission::validate(self.api, &object)?;
         self.api.persist(&key, object, 0).map_err(|_| ApiError::already_exists(info, &name))
     }
 
@@ -347,7 +357,7 @@ impl<'a> Client<'a> {
             return Ok(current);
         }
         bump_generation(&current, &mut object);
-        self.api.persist(&key, object, expected).map_err(|_| ApiError::modified(info, &key.name))
+        self.write(&key, object, expected)
     }
 
     /// Reads, changes and writes an object in one step (a patch). `verb` names the request in
@@ -368,6 +378,17 @@ impl<'a> Client<'a> {
         }
         bump_generation(&current, &mut object);
         let expected = self.api.mod_revision(key);
+        self.write(key, object, expected)
+    }
+
+    /// Persists an updated object, or deletes it when it was marked for deletion and its last
+    /// finalizer has just been removed (the generic registry's `deleteForEmptyFinalizers`).
+    fn write(&mut self, key: &Key, object: Object, expected: i64) -> Result<ObjectRef, ApiError> {
+        let info = object.kind();
+        if object.metadata().deletion_timestamp.is_some() && !still_finalizing(&object) {
+            self.api.etcd.delete(&storage_key(key), Some(expected)).map_err(|_| ApiError::modified(info, &key.name))?;
+            return Ok(Arc::new(object));
+        }
         self.api.persist(key, object, expected).map_err(|_| ApiError::modified(info, &key.name))
     }
 
@@ -389,28 +410,68 @@ impl<'a> Client<'a> {
         self.api.persist(pod, Object::Pod(p), expected).map_err(|_| ApiError::modified(current.kind(), &pod.name))
     }
 
-    /// Deletes an object. A pod on a node is deleted gracefully: it gets a deletionTimestamp
-    /// and the kubelet finishes the deletion once its containers have stopped. `grace_seconds`
-    /// of 0 deletes at once (what the kubelet sends at the end).
+    /// Deletes an object with the kind's default options (see [`Client::delete_with`]).
+    /// `grace_seconds` of 0 deletes a pod at once (what the kubelet sends at the end).
     pub fn delete(&mut self, key: &Key, grace_seconds: Option<i64>) -> Result<ObjectRef, ApiError> {
+        self.delete_with(key, DeleteOptions { grace_period_seconds: grace_seconds, ..Default::default() })
+    }
+
+    /// Deletes an object as the generic registry's `Delete` does. A pod on a node is deleted
+    /// gracefully: it gets a deletionTimestamp and the kubelet finishes the deletion once its
+    /// containers have stopped. Foreground and orphan propagation add their finalizer; an
+    /// object with finalizers only gets a deletionTimestamp and stays until they are removed
+    /// (by the garbage collector, or whoever owns them). A namespace is first marked
+    /// Terminating; the namespace controller empties and finalizes it.
+    pub fn delete_with(&mut self, key: &Key, options: DeleteOptions) -> Result<ObjectRef, ApiError> {
         self.request("delete", key, Some("delete"));
         let current = self.api.peek(key).ok_or_else(|| ApiError::missing(key))?;
-        if let Object::Pod(p) = &*current {
-            let spec = p.spec.as_ref();
-            let grace = grace_seconds.or_else(|| spec.and_then(|s| s.termination_grace_period_seconds)).unwrap_or(30);
-            let on_node = spec.and_then(|s| s.node_name.as_ref()).is_some();
-            if on_node && grace > 0 {
-                if current.metadata().deletion_timestamp.is_some() {
-                    return Ok(current);
+        let info = current.kind();
+        if key.kind == "Namespace" && IMMORTAL_NAMESPACES.contains(&key.name.as_str()) {
+            return Err(ApiError::forbidden(format!("namespaces {:?} is forbidden: this namespace may not be deleted", key.name)));
+        }
+        let now = self.api.now_ms;
+        let mut object = (*current).clone();
+        let grace = match &object {
+            Object::Pod(p) if p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some() => options
+                .grace_period_seconds
+                .or_else(|| p.spec.as_ref().and_then(|s| s.termination_grace_period_seconds))
+                .unwrap_or(30)
+                .max(0),
+            _ => 0,
+        };
+        let meta = object.metadata_mut();
+        let already_deleting = meta.deletion_timestamp.is_some();
+        let policy = options.propagation_policy.unwrap_or(if key.kind == "Job" { Propagation::Orphan } else { Propagation::Background });
+        if !already_deleting {
+            let finalizer = match policy {
+                Propagation::Foreground => Some("foregroundDeletion"),
+                Propagation::Orphan => Some("orphan"),
+                Propagation::Background => None,
+            };
+            // Only an object with dependents needs the garbage collector's finalizers; the
+            // collector removes them at once from one without.
+            if let Some(f) = finalizer {
+                let finalizers = meta.finalizers.get_or_insert_with(Vec::new);
+                if !finalizers.iter().any(|x| x == f) {
+                    finalizers.push(f.to_string());
                 }
-                let now = self.api.now_ms;
-                let expected = self.api.mod_revision(key);
-                let mut object = (*current).clone();
-                let meta = object.metadata_mut();
-                meta.deletion_timestamp = Some(timestamp(now + grace as u64 * 1000));
-                meta.deletion_grace_period_seconds = Some(grace);
-                return self.api.persist(key, object, expected).map_err(|_| ApiError::modified(current.kind(), &key.name));
             }
+            meta.deletion_timestamp = Some(timestamp(now + grace as u64 * 1000));
+            meta.deletion_grace_period_seconds = Some(grace);
+        } else if grace == 0 {
+            meta.deletion_grace_period_seconds = Some(0);
+        } else {
+            return Ok(current);
+        }
+        if let Object::Namespace(ns) = &mut object {
+            ns.status.get_or_insert_with(Default::default).phase = Some("Terminating".to_string());
+        }
+        if still_finalizing(&object) {
+            if object == *current {
+                return Ok(current);
+            }
+            let expected = self.api.mod_revision(key);
+            return self.api.persist(key, object, expected).map_err(|_| ApiError::modified(info, &key.name));
         }
         self.api.etcd.delete(&storage_key(key), None).map_err(|_| ApiError::missing(key))?;
         Ok(current)
@@ -467,6 +528,37 @@ impl Component {
     }
 }
 
+/// `metav1.DeletionPropagation`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Propagation {
+    Background,
+    Foreground,
+    Orphan,
+}
+
+/// `metav1.DeleteOptions`: what a delete request may ask for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeleteOptions {
+    pub grace_period_seconds: Option<i64>,
+    /// `None` is the kind's default: background, except orphan for batch/v1 Jobs.
+    pub propagation_policy: Option<Propagation>,
+}
+
+/// Namespaces the NamespaceLifecycle plugin never lets go.
+const IMMORTAL_NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];
+
+/// Whether an object marked for deletion must stay: it has finalizers, a namespace still has
+/// spec finalizers, or a pod's graceful termination is still running.
+fn still_finalizing(object: &Object) -> bool {
+    let meta = object.metadata();
+    let graceful = matches!(object, Object::Pod(_)) && meta.deletion_grace_period_seconds.is_some_and(|g| g > 0);
+    let namespace_finalizers = match object {
+        Object::Namespace(ns) => ns.spec.as_ref().and_then(|s| s.finalizers.as_ref()).is_some_and(|f| !f.is_empty()),
+        _ => false,
+    };
+    graceful || namespace_finalizers || meta.finalizers.as_ref().is_some_and(|f| !f.is_empty())
+}
+
 /// Fields an update cannot change: identity, timestamps and the status (a separate subresource).
 fn carry_over_server_fields(current: &Object, object: &mut Object) {
     let cur = current.metadata();
@@ -492,6 +584,16 @@ fn carry_over_server_fields(current: &Object, object: &mut Object) {
         }
         (Object::Node(c), Object::Node(o)) => o.status = c.status.clone(),
         (Object::Namespace(c), Object::Namespace(o)) => o.status = c.status.clone(),
+        (Object::StatefulSet(c), Object::StatefulSet(o)) => o.status = c.status.clone(),
+        (Object::DaemonSet(c), Object::DaemonSet(o)) => o.status = c.status.clone(),
+        (Object::Job(c), Object::Job(o)) => o.status = c.status.clone(),
+        (Object::CronJob(c), Object::CronJob(o)) => o.status = c.status.clone(),
+        (Object::Service(c), Object::Service(o)) => o.status = c.status.clone(),
+        (Object::PersistentVolumeClaim(c), Object::PersistentVolumeClaim(o)) => o.status = c.status.clone(),
+        (Object::PersistentVolume(c), Object::PersistentVolume(o)) => o.status = c.status.clone(),
+        (Object::HorizontalPodAutoscaler(c), Object::HorizontalPodAutoscaler(o)) => o.status = c.status.clone(),
+        (Object::PodDisruptionBudget(c), Object::PodDisruptionBudget(o)) => o.status = c.status.clone(),
+        (Object::ResourceQuota(c), Object::ResourceQuota(o)) => o.status = c.status.clone(),
         _ => {}
     }
 }

@@ -2,7 +2,9 @@
 //! caches and work queue, all talking to the API server through one client identity.
 mod deployment;
 mod garbage_collector;
+mod namespace;
 mod replicaset;
+mod resource_quota;
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
@@ -11,7 +13,9 @@ use crate::apiserver::{Client, WatchEvent, WatchEventType};
 
 pub use deployment::{pod_template_hash, DeploymentController};
 pub use garbage_collector::GarbageCollector;
+pub use namespace::NamespaceController;
 pub use replicaset::ReplicaSetController;
+pub use resource_quota::ResourceQuotaController;
 
 /// An informer's local cache of one kind, fed by watch events (client-go's `Store`).
 #[derive(Default)]
@@ -107,6 +111,8 @@ impl Default for ControllerManager {
                 Box::new(DeploymentController::default()),
                 Box::new(ReplicaSetController::default()),
                 Box::new(GarbageCollector::default()),
+                Box::new(NamespaceController::default()),
+                Box::new(ResourceQuotaController::default()),
             ],
         }
     }

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::{resource, Args, Input};
 use crate::api::manifest::{self, Document, ManifestError};
 use crate::api::{Key, Object};
-use crate::apiserver::{check_quantities, ApiError, Component};
+use crate::apiserver::{check_quantities, ApiError, Component, DeleteOptions, Propagation};
 use crate::Cluster;
 
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -175,9 +175,16 @@ pub fn delete(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<Strin
         })?),
         None => None,
     };
+    let propagation = match args.value("cascade").unwrap_or("background") {
+        "background" | "true" => Propagation::Background,
+        "foreground" => Propagation::Foreground,
+        "orphan" | "false" => Propagation::Orphan,
+        other => return Err(format!("error: invalid cascade value ({other}). Must be \"background\", \"foreground\", or \"orphan\"")),
+    };
+    let options = DeleteOptions { grace_period_seconds: grace, propagation_policy: Some(propagation) };
     let mut waiting = Vec::new();
     for (key, resource_name) in targets {
-        match cluster.request(Component::Kubectl, |c| c.delete(&key, grace)) {
+        match cluster.request(Component::Kubectl, |c| c.delete_with(&key, options)) {
             Ok(_) => {
                 out.push(format!("{resource_name} {:?} deleted", key.name));
                 waiting.push(key);

@@ -107,6 +107,8 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
     ("label", None),
     ("taint", None),
     ("grace-period", None),
+    ("cascade", None),
+    ("validate", None),
 ];
 
 /// Flags that take no value.
