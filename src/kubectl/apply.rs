@@ -192,7 +192,9 @@ pub fn delete(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<Strin
             Err(e) => out.push(e.render(None)),
         }
     }
-    wait_until_gone(cluster, &waiting);
+    if args.value("wait") != Some("false") {
+        wait_until_gone(cluster, &waiting);
+    }
     Ok(out.join("\n"))
 }
 
