@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{resource, Args, Input};
-use crate::api::manifest::{self, Document, ManifestError};
+use crate::api::manifest::{self, Document, FieldValidation, ManifestError};
 use crate::api::{Key, Object};
 use crate::apiserver::{check_quantities, ApiError, Component, DeleteOptions, Propagation};
 use crate::Cluster;
@@ -22,6 +22,7 @@ pub fn apply(cluster: &mut Cluster, args: &Args, input: &Input, mode: Mode) -> R
     if args.filenames.is_empty() {
         return Err("error: must specify one of -f and -k".to_string());
     }
+    FieldValidation::from_flag(args.value("validate"))?;
     let mut out = String::new();
     let mut applied = 0;
     for source in &args.filenames {
@@ -59,7 +60,10 @@ fn apply_one(cluster: &mut Cluster, args: &Args, mut doc: Document, source: &str
     };
     // The API server decodes before anything else: a value of the wrong type stops here,
     // before kubectl's own edits of the document below.
-    manifest::decode(&doc).map_err(|e| ApiError::bad_request(e).render(Some((during, source))))?;
+    let decoded = manifest::decode(&doc).map_err(|e| ApiError::bad_request(e).render(Some((during, source))))?;
+    let validation = FieldValidation::from_flag(args.value("validate"))?;
+    let warnings = validation.check(&doc, &decoded).map_err(|e| ApiError::bad_request(e).render(Some((during, source))))?;
+    let warnings: String = warnings.iter().map(|w| format!("{w}\n")).collect();
     if kind.namespaced {
         let flag_ns = args.namespace.as_deref();
         match (&doc.namespace, flag_ns) {
@@ -92,7 +96,7 @@ fn apply_one(cluster: &mut Cluster, args: &Args, mut doc: Document, source: &str
             check_quantities(&object).map_err(server_error)?;
             let created = cluster.request(Component::Kubectl, |c| c.create(object)).map_err(server_error)?;
             let name = created.metadata().name.clone().unwrap_or_default();
-            Ok(format!("{}/{name} created", kind.qualified_singular()))
+            Ok(format!("{warnings}{}/{name} created", kind.qualified_singular()))
         }
         (Mode::Apply, Some(live)) => {
             let merged = merge(&live.to_json(), &doc.value);
@@ -102,7 +106,7 @@ fn apply_one(cluster: &mut Cluster, args: &Args, mut doc: Document, source: &str
             let before = live.metadata().resource_version.clone();
             let updated = cluster.request(Component::Kubectl, |c| c.update(object)).map_err(server_error)?;
             let word = if updated.metadata().resource_version == before { "unchanged" } else { "configured" };
-            Ok(format!("{id} {word}"))
+            Ok(format!("{warnings}{id} {word}"))
         }
     }
 }
