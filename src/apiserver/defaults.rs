@@ -106,6 +106,8 @@ pub fn apply(object: &mut Object) {
             if let Some(spec) = svc.spec.as_mut() {
                 service_spec(spec);
             }
+            // Every Service has a (possibly empty) load balancer status.
+            svc.status.get_or_insert_with(Default::default).load_balancer.get_or_insert_with(Default::default);
         }
         Object::Secret(secret) => {
             set(&mut secret.type_, "Opaque");

@@ -291,17 +291,17 @@ impl<'a> Client<'a> {
             defaults::generate_job_selector(job);
         }
         defaults::apply(&mut object);
-        if let Object::Pod(pod) = &mut object {
-            let status = pod.status.get_or_insert_with(PodStatus::default);
-            status.phase = Some("Pending".to_string());
-            status.qos_class = Some(qos_class(pod.spec.as_ref()));
-        }
         let key = Key::of(&object);
         self.request("create", &key, Some("put"));
         let name = key.name.clone();
         // The Service registry allocates addresses before it validates (`BeginCreate`).
         self.allocate_addresses(&mut object, None)?;
         admission::mutate(self.api, &mut object)?;
+        if let Object::Pod(pod) = &mut object {
+            let status = pod.status.get_or_insert_with(PodStatus::default);
+            status.phase = Some("Pending".to_string());
+            status.qos_class = Some(qos_class(pod.spec.as_ref()));
+        }
         let errors = validation::validate(&object);
         if !errors.is_empty() {
             return Err(ApiError::invalid(info, &name, errors));
