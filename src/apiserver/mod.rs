@@ -456,7 +456,7 @@ impl<'a> Client<'a> {
                     finalizers.push(f.to_string());
                 }
             }
-            meta.deletion_timestamp = Some(timestamp(now + grace as u64 * 1000));
+            meta.deletion_timestamp = Some(timestamp(now.saturating_add((grace as u64).saturating_mul(1000))));
             meta.deletion_grace_period_seconds = Some(grace);
         } else if grace == 0 {
             meta.deletion_grace_period_seconds = Some(0);
