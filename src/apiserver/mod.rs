@@ -572,29 +572,22 @@ fn carry_over_server_fields(current: &Object, object: &mut Object) {
     if meta.owner_references.is_none() {
         meta.owner_references = cur.owner_references.clone();
     }
-    match (current, object) {
-        (Object::Deployment(c), Object::Deployment(o)) => o.status = c.status.clone(),
-        (Object::ReplicaSet(c), Object::ReplicaSet(o)) => o.status = c.status.clone(),
-        (Object::Pod(c), Object::Pod(o)) => {
-            o.status = c.status.clone();
-            if let (Some(cs), Some(os)) = (c.spec.as_ref(), o.spec.as_mut()) {
-                os.node_name = cs.node_name.clone();
-                os.tolerations = cs.tolerations.clone();
-            }
+    if let (Object::Pod(c), Object::Pod(o)) = (current, &mut *object) {
+        if let (Some(cs), Some(os)) = (c.spec.as_ref(), o.spec.as_mut()) {
+            os.node_name = cs.node_name.clone();
+            os.tolerations = cs.tolerations.clone();
         }
-        (Object::Node(c), Object::Node(o)) => o.status = c.status.clone(),
-        (Object::Namespace(c), Object::Namespace(o)) => o.status = c.status.clone(),
-        (Object::StatefulSet(c), Object::StatefulSet(o)) => o.status = c.status.clone(),
-        (Object::DaemonSet(c), Object::DaemonSet(o)) => o.status = c.status.clone(),
-        (Object::Job(c), Object::Job(o)) => o.status = c.status.clone(),
-        (Object::CronJob(c), Object::CronJob(o)) => o.status = c.status.clone(),
-        (Object::Service(c), Object::Service(o)) => o.status = c.status.clone(),
-        (Object::PersistentVolumeClaim(c), Object::PersistentVolumeClaim(o)) => o.status = c.status.clone(),
-        (Object::PersistentVolume(c), Object::PersistentVolume(o)) => o.status = c.status.clone(),
-        (Object::HorizontalPodAutoscaler(c), Object::HorizontalPodAutoscaler(o)) => o.status = c.status.clone(),
-        (Object::PodDisruptionBudget(c), Object::PodDisruptionBudget(o)) => o.status = c.status.clone(),
-        (Object::ResourceQuota(c), Object::ResourceQuota(o)) => o.status = c.status.clone(),
-        _ => {}
+    }
+    // The status is the status subresource's: whatever an update sends, the stored one stays.
+    let mut value = object.to_json();
+    if let Some(map) = value.as_object_mut() {
+        match current.to_json().get("status") {
+            Some(status) => map.insert("status".to_string(), status.clone()),
+            None => map.remove("status"),
+        };
+        if let Some(Ok(kept)) = Object::decode(current.kind().kind, &value) {
+            *object = kept;
+        }
     }
 }
 
