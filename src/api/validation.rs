@@ -808,4 +808,41 @@ mod tests {
         let e = FieldError::unsupported("spec.template.spec.restartPolicy", "Never", &["Always"]);
         assert_eq!(e.to_string(), "spec.template.spec.restartPolicy: Unsupported value: \"Never\": supported values: \"Always\"");
     }
+
+    #[test]
+    fn cron_schedules_are_read_as_robfig_cron_reads_them() {
+        for good in ["*/5 * * * *", "0 9-17 * JAN-mar mon-fri", "@hourly", "30 2 1,15 * *"] {
+            assert_eq!(cron::parse(good), Ok(()), "{good}");
+        }
+        assert_eq!(cron::parse("x"), Err("expected exactly 5 fields, found 1: [x]".to_string()));
+        assert_eq!(cron::parse("61 * * * *"), Err("end of range (61) above maximum (59): 61".to_string()));
+        assert_eq!(cron::parse("5-1 * * * *"), Err("beginning of range (5) beyond end of range (1): 5-1".to_string()));
+        assert_eq!(cron::parse("* * 0 * *"), Err("beginning of range (0) below minimum (1): 0".to_string()));
+        assert_eq!(cron::parse("a * * * *"), Err("failed to parse int from a: strconv.Atoi: parsing \"a\": invalid syntax".to_string()));
+        assert_eq!(cron::parse("@sometimes"), Err("unrecognized descriptor: @sometimes".to_string()));
+    }
+
+    #[test]
+    fn selectors_cannot_change_on_update() {
+        let deployment = |label: &str| -> Object {
+            let json = format!(
+                r#"{{"metadata":{{"name":"web"}},"spec":{{"selector":{{"matchLabels":{{"app":"{label}"}}}},"template":{{"metadata":{{"labels":{{"app":"{label}"}}}}}}}}}}"#
+            );
+            Object::Deployment(serde_json::from_str(&json).unwrap())
+        };
+        assert!(validate_update(&deployment("web"), &deployment("web")).is_empty());
+        let errors: Vec<String> = validate_update(&deployment("web"), &deployment("api")).iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            errors,
+            ["spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"api\"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable"]
+        );
+    }
+
+    #[test]
+    fn service_names_are_dns_1035_labels() {
+        assert!(dns1035_label("web-1").is_empty());
+        assert_eq!(dns1035_label("1web").len(), 1, "must start with a letter");
+        assert!(dns1035_label("Web")[0]
+            .starts_with("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character"));
+    }
 }
