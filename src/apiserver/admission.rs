@@ -191,6 +191,12 @@ fn resource_quota(api: &ApiServer, object: &Object) -> Result<(), String> {
     for quota in api.peek_list(info("ResourceQuota"), Some(namespace)) {
         let Object::ResourceQuota(rq) = &*quota else { continue };
         let hard = rq.spec.as_ref().and_then(|s| s.hard.clone()).unwrap_or_default();
+        if let Object::Pod(pod) = object {
+            let missing = missing_compute_resources(pod, &hard);
+            if !missing.is_empty() {
+                return Err(format!("failed quota: {}: must specify {missing}", rq.metadata.name.as_deref().unwrap_or("")));
+            }
+        }
         let exceeded: Vec<&String> = hard
             .iter()
             .filter(|(k, limit)| {
@@ -211,6 +217,35 @@ fn resource_quota(api: &ApiServer, object: &Object) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The pod evaluator's `Constraints`: a quota on cpu or memory needs every container to
+/// name that resource, e.g. `requests.cpu for: app,sidecar; limits.memory for: app`.
+fn missing_compute_resources(pod: &Pod, hard: &Resources) -> String {
+    const COMPUTE: [&str; 6] = ["cpu", "limits.cpu", "limits.memory", "memory", "requests.cpu", "requests.memory"];
+    let mut missing: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for c in pod.spec.iter().flat_map(|s| s.containers.iter()) {
+        let r = c.resources.as_ref();
+        let has = |section: Option<&Resources>, k: &str| section.is_some_and(|m| m.contains_key(k));
+        for name in COMPUTE.iter().filter(|n| hard.contains_key(**n)) {
+            let present = match name.split_once('.') {
+                Some(("limits", k)) => has(r.and_then(|r| r.limits.as_ref()), k),
+                Some((_, k)) => has(r.and_then(|r| r.requests.as_ref()), k),
+                None => has(r.and_then(|r| r.requests.as_ref()), name),
+            };
+            if !present {
+                missing.entry(name).or_default().push(&c.name);
+            }
+        }
+    }
+    missing
+        .iter_mut()
+        .map(|(k, names)| {
+            names.sort_unstable();
+            format!("{k} for: {}", names.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// What objects count against a quota, in milli-units, by quota resource name (the quota

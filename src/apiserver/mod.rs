@@ -747,4 +747,64 @@ mod tests {
         assert_eq!(api.state_at(r2 + 1).unwrap_err().reason, Reason::Timeout);
         assert!(api.state_at(r1 - 1).is_err());
     }
+
+    fn pod(name: &str, class: Option<&str>) -> Object {
+        let json = serde_json::json!({
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"priorityClassName": class, "containers": [{"name": "app", "image": "nginx"}]}
+        });
+        Object::Pod(serde_json::from_value(json).unwrap())
+    }
+
+    #[test]
+    fn priority_comes_from_the_class_or_the_global_default() {
+        let (mut api, mut rng) = server();
+        let mut client = Client::new(&mut api, &mut rng, Component::Kubectl);
+        let priority = |o: &ObjectRef| match &**o {
+            Object::Pod(p) => p.spec.as_ref().and_then(|s| s.priority),
+            _ => None,
+        };
+        assert_eq!(priority(&client.create(pod("plain", None)).unwrap()), Some(0));
+        let mut default = crate::api::PriorityClass { value: 7, global_default: Some(true), ..Default::default() };
+        default.metadata.name = Some("normal".to_string());
+        client.create(Object::PriorityClass(default)).unwrap();
+        assert_eq!(priority(&client.create(pod("defaulted", None)).unwrap()), Some(7));
+        let revision = api.revision();
+        let mut client = Client::new(&mut api, &mut rng, Component::Kubectl);
+        let err = client.create(pod("lost", Some("nope"))).unwrap_err();
+        assert_eq!(
+            err.render(None),
+            "Error from server (Forbidden): pods \"lost\" is forbidden: no PriorityClass with name nope was found"
+        );
+        assert_eq!(api.revision(), revision, "a rejected request writes nothing");
+    }
+
+    #[test]
+    fn a_terminating_namespace_takes_no_new_content() {
+        let (mut api, mut rng) = server();
+        let mut client = Client::new(&mut api, &mut rng, Component::Kubectl);
+        let mut ns = Namespace::default();
+        ns.metadata.name = Some("shop".to_string());
+        client.create(Object::Namespace(ns)).unwrap();
+        client.delete(&Key::new("Namespace", "", "shop"), None).unwrap();
+        let shop = client.get(&Key::new("Namespace", "", "shop")).unwrap();
+        let Object::Namespace(ns) = &*shop else { unreachable!() };
+        assert_eq!(ns.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Terminating"));
+        let mut cm = config_map("c", "1");
+        cm.metadata_mut().namespace = Some("shop".to_string());
+        let err = client.create(cm).unwrap_err();
+        assert_eq!(
+            err.render(None),
+            "Error from server (Forbidden): configmaps \"c\" is forbidden: unable to create new content in namespace shop because it is being terminated"
+        );
+        // Finalizing the namespace (removing its `kubernetes` finalizer) lets it go.
+        client
+            .patch(&Key::new("Namespace", "", "shop"), "finalize", |o| {
+                if let Object::Namespace(ns) = o {
+                    ns.spec = None;
+                }
+            })
+            .unwrap();
+        assert!(client.get(&Key::new("Namespace", "", "shop")).is_err());
+    }
 }
