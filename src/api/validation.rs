@@ -177,6 +177,18 @@ pub fn validate(object: &Object) -> Vec<FieldError> {
             if let Some(spec) = d.spec.as_ref() {
                 validate_replicas(spec.replicas, &mut errs);
                 validate_workload(&spec.selector, &spec.template, &mut errs);
+                if let Some(rolling) = spec.strategy.as_ref().and_then(|s| s.rolling_update.as_ref()) {
+                    let path = "spec.strategy.rollingUpdate";
+                    let (unavailable, surge) = (rolling.max_unavailable.as_ref(), rolling.max_surge.as_ref());
+                    validate_surge_and_unavailable(path, unavailable, surge, &mut errs);
+                    if int_or_percent(unavailable) == 0 && int_or_percent(surge) == 0 {
+                        errs.push(FieldError::invalid(
+                            &format!("{path}.maxUnavailable"),
+                            go_int_or_string(unavailable),
+                            "may not be 0 when `maxSurge` is 0",
+                        ));
+                    }
+                }
             }
         }
         Object::ReplicaSet(rs) => {
@@ -202,6 +214,23 @@ pub fn validate(object: &Object) -> Vec<FieldError> {
                 let strategy = spec.update_strategy.as_ref().and_then(|s| s.type_.as_deref());
                 one_of("spec.updateStrategy.type", strategy, &["OnDelete", "RollingUpdate"], &mut errs);
                 validate_workload(&spec.selector, &spec.template, &mut errs);
+                if let Some(rolling) = spec.update_strategy.as_ref().and_then(|s| s.rolling_update.as_ref()) {
+                    let path = "spec.updateStrategy.rollingUpdate";
+                    let (unavailable, surge) = (rolling.max_unavailable.as_ref(), rolling.max_surge.as_ref());
+                    validate_surge_and_unavailable(path, unavailable, surge, &mut errs);
+                    // Exactly one of the two may be non-zero.
+                    match (int_or_percent(unavailable) != 0, int_or_percent(surge) != 0) {
+                        (true, true) => errs.push(FieldError::invalid(
+                            &format!("{path}.maxSurge"),
+                            go_int_or_string(surge),
+                            "may not be set when maxUnavailable is non-zero",
+                        )),
+                        (false, false) => {
+                            errs.push(FieldError::required(&format!("{path}.maxUnavailable"), "cannot be 0 when maxSurge is 0"))
+                        }
+                        _ => {}
+                    }
+                }
             }
         }
         Object::Job(job) => {
@@ -298,7 +327,7 @@ pub fn validate(object: &Object) -> Vec<FieldError> {
             if let Some(spec) = pdb.spec.as_ref() {
                 for (field, value) in [("minAvailable", &spec.min_available), ("maxUnavailable", &spec.max_unavailable)] {
                     if let Some(v) = value {
-                        validate_int_or_percent(&format!("spec.{field}"), v, &mut errs);
+                        validate_int_or_percent(&format!("spec.{field}"), v, true, &mut errs);
                     }
                 }
             }
@@ -514,12 +543,40 @@ fn validate_access_modes(modes: Option<&[String]>, errs: &mut Vec<FieldError>) {
     }
 }
 
-/// `ValidateIntOrPercent` for a PodDisruptionBudget's minAvailable / maxUnavailable.
-fn validate_int_or_percent(path: &str, value: &IntOrString, errs: &mut Vec<FieldError>) {
+/// The number or percentage an `IntOrString` holds (`getIntOrPercentValue`).
+fn int_or_percent(value: Option<&IntOrString>) -> i64 {
+    match value {
+        Some(IntOrString::Int(i)) => i64::from(*i),
+        Some(IntOrString::String(s)) => s.strip_suffix('%').and_then(|n| n.parse().ok()).unwrap_or(0),
+        None => 0,
+    }
+}
+
+/// An `IntOrString` bad value as the field error prints it.
+fn go_int_or_string(value: Option<&IntOrString>) -> String {
+    match value {
+        Some(IntOrString::Int(i)) => i.to_string(),
+        Some(IntOrString::String(s)) => format!("{s:?}"),
+        None => "null".to_string(),
+    }
+}
+
+/// `ValidatePositiveIntOrPercent` and `IsNotMoreThan100Percent` for a rolling update's
+/// maxUnavailable and maxSurge.
+fn validate_surge_and_unavailable(path: &str, unavailable: Option<&IntOrString>, surge: Option<&IntOrString>, errs: &mut Vec<FieldError>) {
+    for (field, value, at_most_100) in [("maxUnavailable", unavailable, true), ("maxSurge", surge, false)] {
+        if let Some(v) = value {
+            validate_int_or_percent(&format!("{path}.{field}"), v, at_most_100, errs);
+        }
+    }
+}
+
+/// `ValidatePositiveIntOrPercent`, and `IsNotMoreThan100Percent` when asked.
+fn validate_int_or_percent(path: &str, value: &IntOrString, at_most_100: bool, errs: &mut Vec<FieldError>) {
     match value {
         IntOrString::Int(i) => non_negative(path, Some(i64::from(*i)), errs),
         IntOrString::String(s) => match s.strip_suffix('%').and_then(|n| n.parse::<i64>().ok()) {
-            Some(p) if p > 100 => errs.push(FieldError::invalid(path, format!("{s:?}"), "must not be greater than 100%")),
+            Some(p) if p > 100 && at_most_100 => errs.push(FieldError::invalid(path, format!("{s:?}"), "must not be greater than 100%")),
             Some(p) if p < 0 => errs.push(FieldError::invalid(path, format!("{s:?}"), "must be greater than or equal to 0")),
             Some(_) => {}
             None => errs.push(FieldError::invalid(path, format!("{s:?}"), "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")),
