@@ -35,6 +35,15 @@ pub fn validate(api: &ApiServer, object: &Object) -> Result<(), ApiError> {
             return Err(forbidden(format!("unable to create new content in namespace {namespace} because it is being terminated")));
         }
     }
+    // Priority: one global default at most.
+    if let Object::PriorityClass(pc) = object {
+        let classes = api.peek_list(info("PriorityClass"), None);
+        let default = classes.iter().find(|o| matches!(&***o, Object::PriorityClass(d) if d.global_default == Some(true)));
+        if let (Some(true), Some(d)) = (pc.global_default, default) {
+            let other = d.metadata().name.as_deref().unwrap_or("");
+            return Err(forbidden(format!("PriorityClass {other} is already marked as default. Only one default can exist")));
+        }
+    }
     if let Object::Pod(pod) = object {
         let problems = limit_ranger_check(pod, &container_limits(api, namespace));
         match problems.as_slice() {
@@ -144,6 +153,11 @@ fn priority(api: &ApiServer, pod: &mut Pod) -> Result<(), ApiError> {
         }
         None => classes.iter().filter_map(class).find(|pc| pc.global_default == Some(true)),
     };
+    let computed = chosen.as_ref().map_or(0, |pc| pc.value);
+    if let Some(given) = spec.priority.filter(|p| *p != computed) {
+        let pod_name = pod.metadata.name.as_deref().unwrap_or("");
+        return Err(ApiError::forbidden(format!("pods {pod_name:?} is forbidden: the integer value of priority ({given}) must not be provided in pod spec; priority admission controller computed {computed} from the given PriorityClass name")));
+    }
     match chosen {
         Some(pc) => {
             spec.priority_class_name = pc.metadata.name.clone();
