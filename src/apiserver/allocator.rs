@@ -52,10 +52,17 @@ pub fn allocate(service: &mut Service, current: Option<&Service>, taken: &Taken,
         return vec![];
     }
     let current = current.and_then(|c| c.spec.as_ref());
+    let current_ip = current.and_then(|c| c.cluster_ip.clone());
     if spec.cluster_ip.as_deref().is_none_or(str::is_empty) {
-        spec.cluster_ip = current.and_then(|c| c.cluster_ip.clone());
+        spec.cluster_ip = current_ip.clone();
     }
     let mut errs = Vec::new();
+    if let (Some(old), Some(new)) = (&current_ip, &spec.cluster_ip) {
+        if old != new {
+            // `ValidateServiceUpdate`: the primary ClusterIP is immutable once set.
+            return vec![FieldError::immutable("spec.clusterIPs[0]", format!("{new:?}"))];
+        }
+    }
     match spec.cluster_ip.clone().as_deref() {
         Some("None") => {}
         Some(ip) if current.and_then(|c| c.cluster_ip.as_deref()) == Some(ip) => {}
@@ -109,8 +116,11 @@ fn node_ports(spec: &mut ServiceSpec, current: Option<&ServiceSpec>, taken: &Tak
     let own: BTreeSet<i32> = current.into_iter().flat_map(|c| c.ports.iter().flatten()).filter_map(|p| p.node_port).collect();
     let mut used: BTreeSet<i32> = taken.ports.difference(&own).copied().collect();
     for (i, port) in spec.ports.iter_mut().flatten().enumerate() {
-        match port.node_port.filter(|p| *p != 0) {
+        // kubectl apply's merge keeps a port's node port across updates.
+        let asked = port.node_port.filter(|p| *p != 0).or_else(|| kept(current, port.port, port.protocol.as_deref()));
+        match asked {
             Some(asked) => {
+                port.node_port = Some(asked);
                 let problem = if !NODE_PORTS.contains(&asked) {
                     Some(format!(
                         "provided port is not in the valid range. The range of valid ports is {}-{}",
@@ -137,6 +147,12 @@ fn node_ports(spec: &mut ServiceSpec, current: Option<&ServiceSpec>, taken: &Tak
             }
         }
     }
+}
+
+/// The node port the stored Service gives the same port and protocol.
+fn kept(current: Option<&ServiceSpec>, port: i32, protocol: Option<&str>) -> Option<i32> {
+    let ports = current.and_then(|c| c.ports.as_ref())?;
+    ports.iter().find(|p| p.port == port && p.protocol.as_deref() == protocol).and_then(|p| p.node_port)
 }
 
 #[cfg(test)]
