@@ -44,6 +44,10 @@ impl Controller for ResourceQuotaController {
         let usage = quota_usage(objects.values().map(|o| &**o));
         let used: BTreeMap<String, Quantity> =
             hard.keys().map(|k| (k.clone(), Quantity(format_quantity(k, usage.get(k).copied().unwrap_or(0))))).collect();
+        let status = quota.status.as_ref();
+        if status.and_then(|s| s.hard.as_ref()) == Some(&hard) && status.and_then(|s| s.used.as_ref()) == Some(&used) {
+            return;
+        }
         let _ = client.patch(key, "update status", |o| {
             if let Object::ResourceQuota(q) = o {
                 let status = q.status.get_or_insert_with(Default::default);
