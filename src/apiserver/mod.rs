@@ -270,7 +270,6 @@ impl<'a> Client<'a> {
             }
             meta.uid = Some(self.rng.uuid());
             meta.creation_timestamp = Some(now);
-            meta.resource_version = None;
             meta.deletion_timestamp = None;
             let has_generation = matches!(
                 object,
@@ -307,6 +306,10 @@ impl<'a> Client<'a> {
             return Err(ApiError::invalid(info, &name, errors));
         }
         admission::validate(self.api, &object)?;
+        // etcd3's store refuses a create that carries a resourceVersion, before its transaction.
+        if object.metadata().resource_version.as_deref().is_some_and(|rv| !rv.is_empty()) {
+            return Err(ApiError::bad_request("resourceVersion should not be set on objects to be created".to_string()));
+        }
         self.api.persist(&key, object, 0).map_err(|_| ApiError::already_exists(info, &name))
     }
 
