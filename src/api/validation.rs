@@ -270,7 +270,19 @@ pub fn validate(object: &Object) -> Vec<FieldError> {
             let keys = cm.data.iter().flatten().map(|(k, _)| k).chain(cm.binary_data.iter().flatten().map(|(k, _)| k));
             validate_config_keys(keys, "data", &mut errs);
         }
-        Object::Secret(secret) => validate_config_keys(secret.data.iter().flatten().map(|(k, _)| k), "data", &mut errs),
+        Object::Secret(secret) => {
+            validate_config_keys(secret.data.iter().flatten().map(|(k, _)| k), "data", &mut errs);
+            // Typed secrets must carry their keys.
+            let required: &[&str] = match secret.type_.as_deref() {
+                Some("kubernetes.io/tls") => &["tls.crt", "tls.key"],
+                Some("kubernetes.io/dockerconfigjson") => &[".dockerconfigjson"],
+                Some("kubernetes.io/ssh-auth") => &["ssh-privatekey"],
+                _ => &[],
+            };
+            for key in required.iter().filter(|k| !secret.data.as_ref().is_some_and(|d| d.contains_key(**k))) {
+                errs.push(FieldError::required(&format!("data[{key}]"), ""));
+            }
+        }
         Object::PersistentVolumeClaim(pvc) => {
             if let Some(spec) = pvc.spec.as_ref() {
                 validate_access_modes(spec.access_modes.as_deref(), &mut errs);
@@ -378,7 +390,34 @@ pub fn validate_update(old: &Object, new: &Object) -> Vec<FieldError> {
             immutable_selector(o.spec.as_ref().map(|s| &s.selector), n.spec.as_ref().map(|s| &s.selector), &mut errs)
         }
         (Object::StatefulSet(o), Object::StatefulSet(n)) => {
-            immutable_selector(o.spec.as_ref().map(|s| &s.selector), n.spec.as_ref().map(|s| &s.selector), &mut errs)
+            // Only these fields may change; the rest compares equal once they are blanked.
+            let rest = |s: Option<&k8s_openapi::api::apps::v1::StatefulSetSpec>| {
+                s.cloned().map(|mut s| {
+                    s.replicas = None;
+                    s.ordinals = None;
+                    s.template = Default::default();
+                    s.update_strategy = None;
+                    s.persistent_volume_claim_retention_policy = None;
+                    s.min_ready_seconds = None;
+                    s
+                })
+            };
+            if rest(o.spec.as_ref()) != rest(n.spec.as_ref()) {
+                errs.push(FieldError::forbidden("spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
+            }
+        }
+        (Object::Secret(o), Object::Secret(n)) => {
+            if o.type_ != n.type_ {
+                errs.push(FieldError::immutable("type", format!("{:?}", n.type_.as_deref().unwrap_or(""))));
+            }
+            if o.immutable == Some(true) {
+                immutable_data(n.immutable, o.data != n.data, &mut errs);
+            }
+        }
+        (Object::ConfigMap(o), Object::ConfigMap(n)) => {
+            if o.immutable == Some(true) {
+                immutable_data(n.immutable, o.data != n.data || o.binary_data != n.binary_data, &mut errs);
+            }
         }
         (Object::DaemonSet(o), Object::DaemonSet(n)) => {
             immutable_selector(o.spec.as_ref().map(|s| &s.selector), n.spec.as_ref().map(|s| &s.selector), &mut errs)
@@ -398,6 +437,16 @@ pub fn validate_update(old: &Object, new: &Object) -> Vec<FieldError> {
         _ => {}
     }
     errs
+}
+
+/// `ValidateConfigMapUpdate` / `ValidateSecretUpdate` for an object marked immutable.
+fn immutable_data(now: Option<bool>, data_changed: bool, errs: &mut Vec<FieldError>) {
+    if now != Some(true) {
+        errs.push(FieldError::forbidden("immutable", "field is immutable when `immutable` is set"));
+    }
+    if data_changed {
+        errs.push(FieldError::forbidden("data", "field is immutable when `immutable` is set"));
+    }
 }
 
 fn immutable_selector(old: Option<&LabelSelector>, new: Option<&LabelSelector>, errs: &mut Vec<FieldError>) {
