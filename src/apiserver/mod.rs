@@ -451,8 +451,8 @@ impl<'a> Client<'a> {
                 Propagation::Orphan => Some("orphan"),
                 Propagation::Background => None,
             };
-            // Only an object with dependents needs the garbage collector's finalizers; the
-            // collector removes them at once from one without.
+            // The garbage collector removes these once it has dealt with the dependents (at
+            // once when there are none).
             if let Some(f) = finalizer {
                 let finalizers = meta.finalizers.get_or_insert_with(Vec::new);
                 if !finalizers.iter().any(|x| x == f) {
