@@ -1,6 +1,6 @@
 //! The resource quota controller (`pkg/controller/resourcequota`): keeps each ResourceQuota's
 //! `status.hard` (its spec) and `status.used` (what the namespace holds) current.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
@@ -13,6 +13,8 @@ use super::{Controller, WorkQueue};
 pub struct ResourceQuotaController {
     /// namespace → its objects (those a quota can count).
     objects: BTreeMap<String, BTreeMap<Key, ObjectRef>>,
+    /// namespace → its ResourceQuotas.
+    quotas: BTreeMap<String, BTreeSet<Key>>,
     queue: WorkQueue,
 }
 
@@ -24,13 +26,17 @@ impl Controller for ResourceQuotaController {
     fn on_event(&mut self, event: &WatchEvent) {
         let key = Key::of(&event.object);
         let objects = self.objects.entry(key.namespace.clone()).or_default();
+        let quotas = self.quotas.entry(key.namespace.clone()).or_default();
         if event.event_type == WatchEventType::Deleted {
             objects.remove(&key);
+            quotas.remove(&key);
         } else {
+            if key.kind == "ResourceQuota" {
+                quotas.insert(key.clone());
+            }
             objects.insert(key, event.object.clone());
         }
-        let quotas: Vec<Key> = objects.keys().filter(|k| k.kind == "ResourceQuota").cloned().collect();
-        quotas.into_iter().for_each(|k| self.queue.add(k));
+        quotas.iter().for_each(|k| self.queue.add(k.clone()));
     }
 
     fn queue(&mut self) -> &mut WorkQueue {
