@@ -460,7 +460,8 @@ impl<'a> Client<'a> {
                 }
             }
             meta.deletion_timestamp = Some(timestamp(now.saturating_add((grace as u64).saturating_mul(1000))));
-            meta.deletion_grace_period_seconds = Some(grace);
+            // The namespace registry's own Delete sets no grace period.
+            meta.deletion_grace_period_seconds = (key.kind != "Namespace").then_some(grace);
         } else if grace == 0 {
             meta.deletion_grace_period_seconds = Some(0);
         } else {
