@@ -442,6 +442,8 @@ impl<'a> Client<'a> {
                 .max(0),
             _ => 0,
         };
+        // The namespace registry's own Delete sets no grace period.
+        let grace_field = (key.kind != "Namespace").then_some(grace);
         let meta = object.metadata_mut();
         let already_deleting = meta.deletion_timestamp.is_some();
         let policy = options.propagation_policy.unwrap_or(if key.kind == "Job" { Propagation::Orphan } else { Propagation::Background });
@@ -460,10 +462,9 @@ impl<'a> Client<'a> {
                 }
             }
             meta.deletion_timestamp = Some(timestamp(now.saturating_add((grace as u64).saturating_mul(1000))));
-            // The namespace registry's own Delete sets no grace period.
-            meta.deletion_grace_period_seconds = (key.kind != "Namespace").then_some(grace);
+            meta.deletion_grace_period_seconds = grace_field;
         } else if grace == 0 {
-            meta.deletion_grace_period_seconds = Some(0);
+            meta.deletion_grace_period_seconds = grace_field;
         } else {
             return Ok(current);
         }
