@@ -6,6 +6,11 @@ use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+mod cron;
+mod update;
+
+pub use update::validate_update;
+
 use super::labels::Selector;
 use super::quantity;
 use super::{Object, ObjectMeta};
@@ -379,106 +384,6 @@ pub fn validate(object: &Object) -> Vec<FieldError> {
     errs
 }
 
-/// What an update may not change, as the `Validate*Update` functions check it.
-pub fn validate_update(old: &Object, new: &Object) -> Vec<FieldError> {
-    let mut errs = Vec::new();
-    match (old, new) {
-        (Object::Deployment(o), Object::Deployment(n)) => {
-            immutable_selector(o.spec.as_ref().map(|s| &s.selector), n.spec.as_ref().map(|s| &s.selector), &mut errs)
-        }
-        (Object::ReplicaSet(o), Object::ReplicaSet(n)) => {
-            immutable_selector(o.spec.as_ref().map(|s| &s.selector), n.spec.as_ref().map(|s| &s.selector), &mut errs)
-        }
-        (Object::StatefulSet(o), Object::StatefulSet(n)) => {
-            // Only these fields may change; the rest compares equal once they are blanked.
-            let rest = |s: Option<&k8s_openapi::api::apps::v1::StatefulSetSpec>| {
-                s.cloned().map(|mut s| {
-                    s.replicas = None;
-                    s.ordinals = None;
-                    s.template = Default::default();
-                    s.update_strategy = None;
-                    s.persistent_volume_claim_retention_policy = None;
-                    s.min_ready_seconds = None;
-                    s
-                })
-            };
-            if rest(o.spec.as_ref()) != rest(n.spec.as_ref()) {
-                errs.push(FieldError::forbidden("spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
-            }
-        }
-        (Object::Secret(o), Object::Secret(n)) => {
-            if o.type_ != n.type_ {
-                errs.push(FieldError::immutable("type", format!("{:?}", n.type_.as_deref().unwrap_or(""))));
-            }
-            if o.immutable == Some(true) {
-                immutable_data(n.immutable, o.data != n.data, &mut errs);
-            }
-        }
-        (Object::ConfigMap(o), Object::ConfigMap(n)) => {
-            if o.immutable == Some(true) {
-                immutable_data(n.immutable, o.data != n.data || o.binary_data != n.binary_data, &mut errs);
-            }
-        }
-        (Object::DaemonSet(o), Object::DaemonSet(n)) => {
-            immutable_selector(o.spec.as_ref().map(|s| &s.selector), n.spec.as_ref().map(|s| &s.selector), &mut errs)
-        }
-        (Object::Job(o), Object::Job(n)) => {
-            let (o, n) = (o.spec.as_ref(), n.spec.as_ref());
-            immutable_selector(o.and_then(|s| s.selector.as_ref()), n.and_then(|s| s.selector.as_ref()), &mut errs);
-            let completions = |s: Option<&k8s_openapi::api::batch::v1::JobSpec>| s.and_then(|s| s.completions);
-            if completions(o) != completions(n) {
-                errs.push(FieldError::immutable("spec.completions", completions(n).map_or("null".to_string(), |c| c.to_string())));
-            }
-            if o.map(|s| &s.template) != n.map(|s| &s.template) {
-                // Go prints the whole core.PodTemplateSpec here; its shape, not its contents.
-                errs.push(FieldError::immutable("spec.template", "core.PodTemplateSpec{...}".to_string()));
-            }
-        }
-        _ => {}
-    }
-    errs
-}
-
-/// `ValidateConfigMapUpdate` / `ValidateSecretUpdate` for an object marked immutable.
-fn immutable_data(now: Option<bool>, data_changed: bool, errs: &mut Vec<FieldError>) {
-    if now != Some(true) {
-        errs.push(FieldError::forbidden("immutable", "field is immutable when `immutable` is set"));
-    }
-    if data_changed {
-        errs.push(FieldError::forbidden("data", "field is immutable when `immutable` is set"));
-    }
-}
-
-fn immutable_selector(old: Option<&LabelSelector>, new: Option<&LabelSelector>, errs: &mut Vec<FieldError>) {
-    if old != new {
-        // A missing selector is a nil pointer, which field.Error prints as "null".
-        let empty = new.is_none_or(|s| s.match_labels.is_none() && s.match_expressions.is_none());
-        let value = if empty { "\"null\"".to_string() } else { new.map(go_label_selector).unwrap_or_default() };
-        errs.push(FieldError::immutable("spec.selector", value));
-    }
-}
-
-/// `%#v` of a `metav1.LabelSelector`, as an immutable selector's error prints it.
-fn go_label_selector(selector: &LabelSelector) -> String {
-    let expressions = match &selector.match_expressions {
-        None => "[]v1.LabelSelectorRequirement(nil)".to_string(),
-        Some(list) => {
-            let items: Vec<String> = list
-                .iter()
-                .map(|r| {
-                    let values = match &r.values {
-                        None => "[]string(nil)".to_string(),
-                        Some(v) => format!("[]string{{{}}}", v.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")),
-                    };
-                    format!("v1.LabelSelectorRequirement{{Key:{:?}, Operator:{:?}, Values:{values}}}", r.key, r.operator)
-                })
-                .collect();
-            format!("[]v1.LabelSelectorRequirement{{{}}}", items.join(", "))
-        }
-    };
-    format!("v1.LabelSelector{{MatchLabels:{}, MatchExpressions:{expressions}}}", go_map(selector.match_labels.as_ref()))
-}
-
 /// An optional enum field that is set must be one of its values.
 fn one_of(path: &str, value: Option<&str>, supported: &[&str], errs: &mut Vec<FieldError>) {
     if let Some(v) = value.filter(|v| !supported.contains(v)) {
@@ -764,90 +669,6 @@ fn validate_pod_spec(spec: &k8s_openapi::api::core::v1::PodSpec, path: &str, res
     if let Some(policy) = spec.restart_policy.as_deref() {
         if !restart.contains(&policy) {
             errs.push(FieldError::unsupported(&format!("{path}.restartPolicy"), policy, restart));
-        }
-    }
-}
-
-/// Cron schedules as `robfig/cron`'s `ParseStandard` reads them (what CronJob validation uses),
-/// with its error words.
-mod cron {
-    /// (name, min, max, names) of the five fields.
-    const FIELDS: [(&str, u32, u32, &[&str]); 5] = [
-        ("minute", 0, 59, &[]),
-        ("hour", 0, 23, &[]),
-        ("day of month", 1, 31, &[]),
-        ("month", 1, 12, &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]),
-        ("day of week", 0, 6, &["sun", "mon", "tue", "wed", "thu", "fri", "sat"]),
-    ];
-
-    pub fn parse(spec: &str) -> Result<(), String> {
-        let spec = spec.trim();
-        if spec.starts_with("TZ=") || spec.starts_with("CRON_TZ=") {
-            return Err("cannot use TZ or CRON_TZ in schedule, use timeZone field instead".to_string());
-        }
-        if let Some(descriptor) = spec.strip_prefix('@') {
-            let known = ["yearly", "annually", "monthly", "weekly", "daily", "midnight", "hourly"];
-            return if known.contains(&descriptor) || descriptor.starts_with("every ") {
-                Ok(())
-            } else {
-                Err(format!("unrecognized descriptor: {spec}"))
-            };
-        }
-        let fields: Vec<&str> = spec.split_whitespace().collect();
-        if fields.len() != 5 {
-            return Err(format!("expected exactly 5 fields, found {}: [{}]", fields.len(), fields.join(" ")));
-        }
-        for (field, (_, min, max, names)) in fields.iter().zip(FIELDS) {
-            for range in field.split(',') {
-                parse_range(range, min, max, names)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn parse_range(expr: &str, min: u32, max: u32, names: &[&str]) -> Result<(), String> {
-        let (range, step) = match expr.split('/').collect::<Vec<_>>().as_slice() {
-            [range] => (*range, None),
-            [range, step] => (*range, Some(number(step)?)),
-            _ => return Err(format!("too many slashes: {expr}")),
-        };
-        let (start, end) = match range.split('-').collect::<Vec<_>>().as_slice() {
-            ["*" | "?"] => (min, max),
-            [one] => {
-                let v = value(one, names)?;
-                (v, if step.is_some() { max } else { v })
-            }
-            [a, b] => (value(a, names)?, value(b, names)?),
-            _ => return Err(format!("too many hyphens: {expr}")),
-        };
-        if start < min {
-            return Err(format!("beginning of range ({start}) below minimum ({min}): {expr}"));
-        }
-        if end > max {
-            return Err(format!("end of range ({end}) above maximum ({max}): {expr}"));
-        }
-        if start > end {
-            return Err(format!("beginning of range ({start}) beyond end of range ({end}): {expr}"));
-        }
-        if step == Some(0) {
-            return Err(format!("step of range should be a positive number: {expr}"));
-        }
-        Ok(())
-    }
-
-    fn value(text: &str, names: &[&str]) -> Result<u32, String> {
-        match names.iter().position(|n| n.eq_ignore_ascii_case(text)) {
-            Some(i) => Ok(i as u32 + if names.len() == 12 { 1 } else { 0 }),
-            None => number(text),
-        }
-    }
-
-    /// `mustParseInt`: Go's `strconv.Atoi`, then no negatives.
-    fn number(text: &str) -> Result<u32, String> {
-        match text.parse::<i64>() {
-            Ok(n) if n < 0 => Err(format!("negative number ({n}) not allowed: {text}")),
-            Ok(n) => Ok(u32::try_from(n).unwrap_or(u32::MAX)),
-            Err(_) => Err(format!("failed to parse int from {text}: strconv.Atoi: parsing {text:?}: invalid syntax")),
         }
     }
 }
