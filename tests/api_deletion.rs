@@ -6,24 +6,8 @@ use kubeglass::apiserver::WatchEventType;
 use kubeglass::kubectl::execute;
 use kubeglass::{Cluster, ClusterConfig};
 
-const DEPLOYMENT: &str = "apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: nginx
-        image: nginx
-";
+/// The example Deployment the editor starts with (3 replicas of nginx).
+const DEPLOYMENT: &str = include_str!("../examples/web-deployment.yaml");
 
 fn running_deployment() -> Cluster {
     let mut cluster = Cluster::new(ClusterConfig::default());
@@ -38,6 +22,14 @@ fn deleted_kinds(cluster: &Cluster, revision: i64) -> Vec<&'static str> {
     events.iter().filter(|e| e.event_type == WatchEventType::Deleted).map(|e| e.object.kind().kind).filter(|k| *k != "Event").collect()
 }
 
+/// Runs a delete command on a running Deployment, waits a minute, and returns what went.
+fn delete_and_wait(cluster: &mut Cluster, command: &str) -> Vec<&'static str> {
+    let start = cluster.revision();
+    execute(cluster, command, None);
+    cluster.advance(60_000);
+    deleted_kinds(cluster, start)
+}
+
 #[test]
 fn foreground_deletion_removes_the_owner_last() {
     let mut cluster = running_deployment();
@@ -48,16 +40,13 @@ fn foreground_deletion_removes_the_owner_last() {
     assert!(web.metadata().deletion_timestamp.is_some());
     assert_eq!(web.metadata().finalizers.as_deref(), Some(&["foregroundDeletion".to_string()][..]));
     cluster.advance(60_000);
-    assert_eq!(deleted_kinds(&cluster, start), ["Pod", "Pod", "ReplicaSet", "Deployment"]);
+    assert_eq!(deleted_kinds(&cluster, start), ["Pod", "Pod", "Pod", "ReplicaSet", "Deployment"]);
 }
 
 #[test]
 fn orphan_deletion_keeps_the_dependents_without_their_owner() {
     let mut cluster = running_deployment();
-    let start = cluster.revision();
-    execute(&mut cluster, "kubectl delete deployment web --cascade=orphan", None);
-    cluster.advance(60_000);
-    assert_eq!(deleted_kinds(&cluster, start), ["Deployment"]);
+    assert_eq!(delete_and_wait(&mut cluster, "kubectl delete deployment web --cascade=orphan"), ["Deployment"]);
     let replica_sets: Vec<_> =
         cluster.state_at(cluster.revision()).unwrap().into_iter().filter(|o| matches!(&**o, Object::ReplicaSet(_))).collect();
     assert_eq!(replica_sets.len(), 1);
@@ -67,8 +56,5 @@ fn orphan_deletion_keeps_the_dependents_without_their_owner() {
 #[test]
 fn background_deletion_removes_the_owner_first() {
     let mut cluster = running_deployment();
-    let start = cluster.revision();
-    execute(&mut cluster, "kubectl delete deployment web", None);
-    cluster.advance(60_000);
-    assert_eq!(deleted_kinds(&cluster, start), ["Deployment", "ReplicaSet", "Pod", "Pod"]);
+    assert_eq!(delete_and_wait(&mut cluster, "kubectl delete deployment web"), ["Deployment", "ReplicaSet", "Pod", "Pod", "Pod"]);
 }

@@ -7,24 +7,8 @@ use kubeglass::apiserver::Reason;
 use kubeglass::kubectl::execute;
 use kubeglass::{Cluster, ClusterConfig};
 
-const DEPLOYMENT: &str = "apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 3
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: nginx
-        image: nginx
-";
+/// The example Deployment the editor starts with (3 replicas of nginx).
+const DEPLOYMENT: &str = include_str!("../examples/web-deployment.yaml");
 
 /// Every object's key and resourceVersion: two states are the same when these are.
 fn fingerprint(objects: &[kubeglass::api::ObjectRef]) -> BTreeMap<Key, String> {

@@ -75,40 +75,32 @@ fn is_label(s: &str) -> bool {
     !b.is_empty() && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-') && b[0] != b'-' && b[b.len() - 1] != b'-'
 }
 
-/// Errors for a DNS-1123 label (namespaces, container names), as `IsDNS1123Label` words them.
-pub fn dns1123_label(value: &str) -> Vec<String> {
+/// A name rule's errors: the length limit, then the pattern's message.
+fn name_errors(value: &str, max: usize, valid: bool, pattern_message: String) -> Vec<String> {
     let mut errs = Vec::new();
-    if value.len() > 63 {
-        errs.push("must be no more than 63 characters".to_string());
+    if value.len() > max {
+        errs.push(format!("must be no more than {max} characters"));
     }
-    if !is_label(value) {
-        errs.push(format!("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '{DNS1123_LABEL}')"));
+    if !valid {
+        errs.push(pattern_message);
     }
     errs
+}
+
+/// Errors for a DNS-1123 label (namespaces, container names), as `IsDNS1123Label` words them.
+pub fn dns1123_label(value: &str) -> Vec<String> {
+    name_errors(value, 63, is_label(value), format!("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '{DNS1123_LABEL}')"))
 }
 
 /// Errors for a DNS-1035 label (Service names), as `IsDNS1035Label` words them.
 pub fn dns1035_label(value: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    if value.len() > 63 {
-        errs.push("must be no more than 63 characters".to_string());
-    }
-    if !is_label(value) || !value.starts_with(|c: char| c.is_ascii_lowercase()) {
-        errs.push(format!("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '{DNS1035_LABEL}')"));
-    }
-    errs
+    let valid = is_label(value) && value.starts_with(|c: char| c.is_ascii_lowercase());
+    name_errors(value, 63, valid, format!("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '{DNS1035_LABEL}')"))
 }
 
 /// Errors for a DNS-1123 subdomain (most object names), as `IsDNS1123Subdomain` words them.
 pub fn dns1123_subdomain(value: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    if value.len() > 253 {
-        errs.push("must be no more than 253 characters".to_string());
-    }
-    if !value.split('.').all(is_label) {
-        errs.push(format!("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '{DNS1123_SUBDOMAIN}')"));
-    }
-    errs
+    name_errors(value, 253, value.split('.').all(is_label), format!("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '{DNS1123_SUBDOMAIN}')"))
 }
 
 const QUALIFIED_NAME: &str = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
