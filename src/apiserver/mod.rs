@@ -113,14 +113,19 @@ impl ApiServer {
     /// history stay readable.
     pub fn set_time(&mut self, now_ms: u64) {
         self.now_ms = now_ms;
-        while self.compactor.0 + COMPACTION_INTERVAL_MS <= now_ms {
-            let previous = self.compactor.1;
-            if previous > 0 {
-                self.etcd.compact(previous);
-            }
-            // Nothing is written between ticks that fall inside one step of the clock.
-            self.compactor = (self.compactor.0 + COMPACTION_INTERVAL_MS, self.etcd.revision());
+        let ticks = now_ms.saturating_sub(self.compactor.0) / COMPACTION_INTERVAL_MS;
+        if ticks == 0 {
+            return;
         }
+        if self.compactor.1 > 0 {
+            self.etcd.compact(self.compactor.1);
+        }
+        // Nothing is written between ticks that fall inside one step of the clock: a later
+        // tick of the same step saw the current revision.
+        if ticks >= 2 {
+            self.etcd.compact(self.etcd.revision());
+        }
+        self.compactor = (self.compactor.0 + ticks * COMPACTION_INTERVAL_MS, self.etcd.revision());
     }
 
     /// The oldest revision that can still be read or watched from.
