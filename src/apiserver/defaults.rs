@@ -23,6 +23,16 @@ pub fn apply(object: &mut Object) {
         Object::Pod(pod) => {
             if let Some(spec) = pod.spec.as_mut() {
                 pod_spec(spec);
+                // SetDefaults_Pod (pods only, not templates): a limit without a request is
+                // also the request.
+                for c in spec.containers.iter_mut().chain(spec.init_containers.iter_mut().flatten()) {
+                    let Some(resources) = c.resources.as_mut() else { continue };
+                    let Some(limits) = resources.limits.clone() else { continue };
+                    let requests = resources.requests.get_or_insert_with(Default::default);
+                    for (k, v) in limits {
+                        requests.entry(k).or_insert(v);
+                    }
+                }
             }
         }
         Object::Deployment(d) => {
