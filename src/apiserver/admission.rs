@@ -55,7 +55,7 @@ pub fn validate(api: &ApiServer, object: &Object) -> Result<(), ApiError> {
     resource_quota(api, object).map_err(forbidden)
 }
 
-/// The Container items of the namespace's LimitRanges.
+/// The Container and Pod items of the namespace's LimitRanges.
 fn container_limits(api: &ApiServer, namespace: &str) -> Vec<LimitRangeItem> {
     let ranges = api.peek_list(info("LimitRange"), Some(namespace));
     ranges
@@ -64,7 +64,7 @@ fn container_limits(api: &ApiServer, namespace: &str) -> Vec<LimitRangeItem> {
             Object::LimitRange(lr) => lr.spec.as_ref(),
             _ => None,
         })
-        .flat_map(|s| s.limits.iter().filter(|i| i.type_ == "Container").cloned())
+        .flat_map(|s| s.limits.iter().filter(|i| i.type_ == "Container" || i.type_ == "Pod").cloned())
         .collect()
 }
 
@@ -74,7 +74,7 @@ fn limit_ranger_defaults(pod: &mut Pod, items: &[LimitRangeItem]) {
     let Some(spec) = pod.spec.as_mut() else { return };
     let mut notes = Vec::new();
     for c in spec.containers.iter_mut() {
-        for item in items {
+        for item in items.iter().filter(|i| i.type_ == "Container") {
             let resources = c.resources.get_or_insert_with(Default::default);
             for (section, defaults, target) in
                 [("request", &item.default_request, &mut resources.requests), ("limit", &item.default, &mut resources.limits)]
@@ -99,38 +99,78 @@ fn limit_ranger_defaults(pod: &mut Pod, items: &[LimitRangeItem]) {
     }
 }
 
-/// LimitRanger's `Validate`: each container's requests and limits within the min and max.
+/// LimitRanger's `Validate`: each container's requests and limits (and, for `Pod` items,
+/// the pod's sums) within the min, the max and the max limit/request ratio.
 fn limit_ranger_check(pod: &Pod, items: &[LimitRangeItem]) -> Vec<String> {
     let mut problems = Vec::new();
     let containers: &[Container] = pod.spec.as_ref().map(|s| s.containers.as_slice()).unwrap_or_default();
-    for c in containers {
-        let requests = c.resources.as_ref().and_then(|r| r.requests.clone()).unwrap_or_default();
-        let limits = c.resources.as_ref().and_then(|r| r.limits.clone()).unwrap_or_default();
-        let value = |m: &Resources, k: &str| m.get(k).map(|q| (parse_milli(&q.0).unwrap_or(0), q.0.clone()));
-        for item in items {
-            for (k, min) in item.min.iter().flatten() {
-                let enforced = parse_milli(&min.0).unwrap_or(0);
-                let head = format!("minimum {k} usage per Container is {}", min.0);
-                match (value(&requests, k), value(&limits, k)) {
-                    (None, _) => problems.push(format!("{head}.  No request is specified")),
-                    (Some((r, text)), _) if r < enforced => problems.push(format!("{head}, but request is {text}")),
-                    (_, Some((l, text))) if l < enforced => problems.push(format!("{head}, but limit is {text}")),
-                    _ => {}
-                }
+    let section = |c: &Container, limits: bool| -> BTreeMap<String, i128> {
+        let r = c.resources.as_ref();
+        let map = if limits { r.and_then(|r| r.limits.as_ref()) } else { r.and_then(|r| r.requests.as_ref()) };
+        map.into_iter().flatten().map(|(k, q)| (k.clone(), parse_milli(&q.0).unwrap_or(0))).collect()
+    };
+    let per_container: Vec<_> = containers.iter().map(|c| (section(c, false), section(c, true))).collect();
+    let mut pod_requests: BTreeMap<String, i128> = BTreeMap::new();
+    let mut pod_limits: BTreeMap<String, i128> = BTreeMap::new();
+    for (requests, limits) in &per_container {
+        for (sum, part) in [(&mut pod_requests, requests), (&mut pod_limits, limits)] {
+            for (k, v) in part {
+                let e = sum.entry(k.clone()).or_insert(0);
+                *e = e.saturating_add(*v);
             }
-            for (k, max) in item.max.iter().flatten() {
-                let enforced = parse_milli(&max.0).unwrap_or(0);
-                let head = format!("maximum {k} usage per Container is {}", max.0);
-                match (value(&requests, k), value(&limits, k)) {
-                    (_, None) => problems.push(format!("{head}.  No limit is specified")),
-                    (_, Some((l, text))) if l > enforced => problems.push(format!("{head}, but limit is {text}")),
-                    (Some((r, text)), _) if r > enforced => problems.push(format!("{head}, but request is {text}")),
-                    _ => {}
-                }
+        }
+    }
+    // Item by item, as `PodValidateLimitFunc` goes; a Container item checks each container.
+    for item in items {
+        if item.type_ == "Pod" {
+            check_item(item, "Pod", &pod_requests, &pod_limits, &mut problems);
+        } else {
+            for (requests, limits) in &per_container {
+                check_item(item, "Container", requests, limits, &mut problems);
             }
         }
     }
     problems
+}
+
+/// `minConstraint`, `maxConstraint` and `limitRequestRatioConstraint` for one item.
+fn check_item(
+    item: &LimitRangeItem,
+    scope: &str,
+    requests: &BTreeMap<String, i128>,
+    limits: &BTreeMap<String, i128>,
+    problems: &mut Vec<String>,
+) {
+    let shown = |k: &str, v: i128| format_quantity(k, v);
+    for (k, min) in item.min.iter().flatten() {
+        let enforced = parse_milli(&min.0).unwrap_or(0);
+        let head = format!("minimum {k} usage per {scope} is {}", min.0);
+        match (requests.get(k), limits.get(k)) {
+            (None, _) => problems.push(format!("{head}.  No request is specified")),
+            (Some(&r), _) if r < enforced => problems.push(format!("{head}, but request is {}", shown(k, r))),
+            (_, Some(&l)) if l < enforced => problems.push(format!("{head}, but limit is {}", shown(k, l))),
+            _ => {}
+        }
+    }
+    for (k, max) in item.max.iter().flatten() {
+        let enforced = parse_milli(&max.0).unwrap_or(0);
+        let head = format!("maximum {k} usage per {scope} is {}", max.0);
+        match (requests.get(k), limits.get(k)) {
+            (_, None) => problems.push(format!("{head}.  No limit is specified")),
+            (_, Some(&l)) if l > enforced => problems.push(format!("{head}, but limit is {}", shown(k, l))),
+            (Some(&r), _) if r > enforced => problems.push(format!("{head}, but request is {}", shown(k, r))),
+            _ => {}
+        }
+    }
+    for (k, ratio) in item.max_limit_request_ratio.iter().flatten() {
+        let head = format!("{k} max limit to request ratio per {scope} is {}", ratio.0);
+        let (request, limit) = (requests.get(k).copied().unwrap_or(0), limits.get(k).copied().unwrap_or(0));
+        if request == 0 {
+            problems.push(format!("{head}, but no request is specified or request is 0"));
+        } else if limit as f64 / request as f64 > parse_milli(&ratio.0).unwrap_or(0) as f64 / 1000.0 {
+            problems.push(format!("{head}, but provided ratio is {:.6}", limit as f64 / request as f64));
+        }
+    }
 }
 
 /// Priority: a pod's `priorityClassName` becomes its `priority` (and preemption policy); a pod
