@@ -16,7 +16,7 @@ type Resources = BTreeMap<String, Quantity>;
 pub fn mutate(api: &ApiServer, object: &mut Object) -> Result<(), ApiError> {
     let Object::Pod(pod) = object else { return Ok(()) };
     let namespace = pod.metadata.namespace.clone().unwrap_or_default();
-    limit_ranger_defaults(pod, &container_limits(api, &namespace));
+    limit_ranger_defaults(pod, &limit_range_items(api, &namespace));
     priority(api, pod)?;
     default_toleration_seconds(pod);
     Ok(())
@@ -45,7 +45,7 @@ pub fn validate(api: &ApiServer, object: &Object) -> Result<(), ApiError> {
         }
     }
     if let Object::Pod(pod) = object {
-        let problems = limit_ranger_check(pod, &container_limits(api, namespace));
+        let problems = limit_ranger_check(pod, &limit_range_items(api, namespace));
         match problems.as_slice() {
             [] => {}
             [one] => return Err(forbidden(one.clone())),
@@ -56,7 +56,7 @@ pub fn validate(api: &ApiServer, object: &Object) -> Result<(), ApiError> {
 }
 
 /// The Container and Pod items of the namespace's LimitRanges.
-fn container_limits(api: &ApiServer, namespace: &str) -> Vec<LimitRangeItem> {
+fn limit_range_items(api: &ApiServer, namespace: &str) -> Vec<LimitRangeItem> {
     let ranges = api.peek_list(info("LimitRange"), Some(namespace));
     ranges
         .iter()
