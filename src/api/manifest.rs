@@ -126,6 +126,16 @@ fn collect(value: Value, out: &mut Vec<Result<Document, ManifestError>>) {
 pub fn decode(doc: &Document) -> Result<Object, String> {
     let kind = doc.kind.kind;
     let version = doc.kind.api_version.rsplit('/').next().unwrap_or(doc.kind.api_version);
+    let binary = match kind {
+        "Secret" => doc.value.get("data"),
+        "ConfigMap" => doc.value.get("binaryData"),
+        _ => None,
+    };
+    for value in binary.and_then(Value::as_object).into_iter().flat_map(|m| m.values()) {
+        if let Some(byte) = value.as_str().and_then(base64_error) {
+            return Err(format!("{kind} in version {version:?} cannot be handled as a {kind}: illegal base64 data at input byte {byte}"));
+        }
+    }
     match Object::decode(kind, &doc.value) {
         Some(Ok(object)) => Ok(object),
         Some(Err(e)) => {
@@ -134,6 +144,118 @@ pub fn decode(doc: &Document) -> Result<Object, String> {
             Err(format!("{kind} in version {version:?} cannot be handled as a {kind}: json: {message} at {}", e.path()))
         }
         None => Err(format!("no kind {kind:?} is registered for version {version:?}")),
+    }
+}
+
+/// Where Go's `base64.StdEncoding` stops on a malformed value (the byte its
+/// `CorruptInputError` names), or `None` for valid base64. Newlines are skipped, as Go does.
+fn base64_error(text: &str) -> Option<usize> {
+    let src = text.as_bytes();
+    let is_symbol = |c: u8| c.is_ascii_alphanumeric() || c == b'+' || c == b'/';
+    let newline = |c: u8| c == b'\n' || c == b'\r';
+    let mut si = 0;
+    loop {
+        let mut j = 0;
+        while j < 4 {
+            let Some(&c) = src.get(si) else {
+                return if j == 0 { None } else { Some(si - j) };
+            };
+            si += 1;
+            if is_symbol(c) {
+                j += 1;
+            } else if newline(c) {
+                continue;
+            } else if c != b'=' || j < 2 {
+                return Some(si - 1);
+            } else {
+                // Padding: `==` after two symbols, `=` after three, then only newlines.
+                if j == 2 {
+                    while src.get(si).copied().is_some_and(newline) {
+                        si += 1;
+                    }
+                    match src.get(si) {
+                        None => return Some(src.len()),
+                        Some(b'=') => si += 1,
+                        Some(_) => return Some(si - 1),
+                    }
+                }
+                while src.get(si).copied().is_some_and(newline) {
+                    si += 1;
+                }
+                return (si < src.len()).then_some(si);
+            }
+        }
+    }
+}
+
+/// What the API server does with fields its types do not have (`fieldValidation`, which
+/// kubectl sets from `--validate`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldValidation {
+    /// Refuse the request (kubectl's default, `--validate=strict` or `true`).
+    Strict,
+    /// Accept it, with a warning per field (`--validate=warn`).
+    Warn,
+    /// Drop them silently (`--validate=ignore` or `false`).
+    Ignore,
+}
+
+impl FieldValidation {
+    /// Reads kubectl's `--validate` flag.
+    pub fn from_flag(flag: Option<&str>) -> Result<FieldValidation, String> {
+        match flag.unwrap_or("strict") {
+            "strict" | "true" => Ok(FieldValidation::Strict),
+            "warn" => Ok(FieldValidation::Warn),
+            "ignore" | "false" => Ok(FieldValidation::Ignore),
+            other => Err(format!("error: invalid - validate option {other:?}; must be one of: strict (or true), warn, ignore (or false)")),
+        }
+    }
+
+    /// Checks a decoded document for unknown fields: `Err` is the API server's strict
+    /// decoding error, `Ok` the warnings kubectl prints before its result.
+    pub fn check(self, doc: &Document, object: &Object) -> Result<Vec<String>, String> {
+        let unknown = unknown_fields(&doc.value, &object.to_json());
+        match self {
+            _ if unknown.is_empty() => Ok(Vec::new()),
+            FieldValidation::Ignore => Ok(Vec::new()),
+            FieldValidation::Warn => Ok(unknown.iter().map(|f| format!("Warning: unknown field {f:?}")).collect()),
+            FieldValidation::Strict => {
+                let kind = doc.kind.kind;
+                let version = doc.kind.api_version.rsplit('/').next().unwrap_or(doc.kind.api_version);
+                let list: Vec<String> = unknown.iter().map(|f| format!("unknown field {f:?}")).collect();
+                Err(format!("{kind} in version {version:?} cannot be handled as a {kind}: strict decoding error: {}", list.join(", ")))
+            }
+        }
+    }
+}
+
+/// The paths of the fields of `input` that decoding dropped (they are not in the decoded
+/// object written back), as the strict decoder names them: `spec.template.spec.containers[0].foo`.
+fn unknown_fields(input: &Value, decoded: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    walk(input, decoded, String::new(), &mut out);
+    out
+}
+
+fn walk(input: &Value, decoded: &Value, path: String, out: &mut Vec<String>) {
+    match (input, decoded) {
+        (Value::Object(i), Value::Object(d)) => {
+            for (k, v) in i {
+                let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                match d.get(k) {
+                    Some(dv) => walk(v, dv, child, out),
+                    // A null is an absent optional field, and the kind's own header is kept.
+                    None if !v.is_null() => out.push(child),
+                    None => {}
+                }
+            }
+        }
+        (Value::Array(i), Value::Array(d)) => {
+            for (n, (v, dv)) in i.iter().zip(d).enumerate() {
+                walk(v, dv, format!("{path}[{n}]"), out);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -174,5 +296,40 @@ mod tests {
         let docs = parse("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers: 3\n");
         let message = decode(docs[0].as_ref().unwrap()).unwrap_err();
         assert!(message.starts_with("Pod in version \"v1\" cannot be handled as a Pod: json: invalid type: integer `3`"), "{message}");
+    }
+
+    #[test]
+    fn base64_errors_name_the_byte_go_stops_at() {
+        assert_eq!(base64_error("czNjcmV0"), None);
+        assert_eq!(base64_error("czNjcmV0ZA=="), None);
+        assert_eq!(base64_error("czNj\ncmV0"), None);
+        assert_eq!(base64_error("secret"), Some(4), "an incomplete quantum");
+        assert_eq!(base64_error("s3cret!"), Some(6));
+        assert_eq!(base64_error("a="), Some(1));
+        assert_eq!(base64_error("YQ==YQ=="), Some(4), "data after padding");
+        let docs = parse("apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  password: secret\n");
+        assert_eq!(
+            decode(docs[0].as_ref().unwrap()).unwrap_err(),
+            "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data at input byte 4"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_warned_about_or_ignored() {
+        let docs = parse(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  creationTimestamp: null\nspec:\n  foo: 1\n  containers:\n  - name: c\n    image: nginx\n    resources: {}\n    bar: true\n",
+        );
+        let doc = docs[0].as_ref().unwrap();
+        let object = decode(doc).unwrap();
+        assert_eq!(
+            FieldValidation::Strict.check(doc, &object).unwrap_err(),
+            "Pod in version \"v1\" cannot be handled as a Pod: strict decoding error: unknown field \"spec.containers[0].bar\", unknown field \"spec.foo\""
+        );
+        assert_eq!(
+            FieldValidation::Warn.check(doc, &object).unwrap(),
+            ["Warning: unknown field \"spec.containers[0].bar\"", "Warning: unknown field \"spec.foo\""]
+        );
+        assert!(FieldValidation::from_flag(Some("false")).unwrap().check(doc, &object).unwrap().is_empty());
+        assert!(FieldValidation::from_flag(Some("x")).is_err());
     }
 }

@@ -2,6 +2,9 @@
 use crate::api::validation::FieldError;
 use crate::api::{Key, KindInfo};
 
+/// `registry/generic/registry.OptimisticLockErrorMsg`.
+const OPTIMISTIC_LOCK: &str = "the object has been modified; please apply your changes to the latest version and try again";
+
 /// `metav1.StatusReason`: why a request failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reason {
@@ -10,6 +13,11 @@ pub enum Reason {
     Invalid,
     Conflict,
     BadRequest,
+    /// 410 Gone: the resourceVersion asked for was compacted.
+    Expired,
+    /// 504: a read at a resourceVersion the store has not reached yet.
+    Timeout,
+    Forbidden,
 }
 
 impl Reason {
@@ -20,6 +28,9 @@ impl Reason {
             Reason::Invalid => "Invalid",
             Reason::Conflict => "Conflict",
             Reason::BadRequest => "BadRequest",
+            Reason::Expired => "Expired",
+            Reason::Timeout => "Timeout",
+            Reason::Forbidden => "Forbidden",
         }
     }
 }
@@ -49,6 +60,25 @@ impl ApiError {
             message: format!("Operation cannot be fulfilled on {} {name:?}: {why}", kind.qualified_resource()),
             causes: vec![],
         }
+    }
+    /// An update that carried a stale `metadata.resourceVersion` (`storage.NewConflictError`
+    /// with `OptimisticLockErrorMsg`).
+    pub fn modified(kind: &KindInfo, name: &str) -> ApiError {
+        ApiError::conflict(kind, name, OPTIMISTIC_LOCK)
+    }
+    /// A watch or list from a compacted revision (the watch cache's `NewResourceExpired`).
+    pub fn expired(requested: i64, oldest: i64) -> ApiError {
+        ApiError { reason: Reason::Expired, message: format!("too old resource version: {requested} ({oldest})"), causes: vec![] }
+    }
+    pub fn too_large_resource_version(requested: i64, current: i64) -> ApiError {
+        ApiError {
+            reason: Reason::Timeout,
+            message: format!("Too large resource version: {requested}, current: {current}"),
+            causes: vec![],
+        }
+    }
+    pub fn forbidden(message: String) -> ApiError {
+        ApiError { reason: Reason::Forbidden, message, causes: vec![] }
     }
     pub fn invalid(kind: &KindInfo, name: &str, causes: Vec<FieldError>) -> ApiError {
         ApiError { reason: Reason::Invalid, message: format!("{} {name:?}", kind.kind), causes }

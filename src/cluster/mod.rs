@@ -10,14 +10,14 @@ mod snapshot;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
-use k8s_openapi::api::core::v1::{Namespace, Taint};
+use k8s_openapi::api::core::v1::Taint;
 
 pub use crate::kubelet::NodeConfig;
 
 pub use crate::apiserver::{Component, Message};
 pub use snapshot::{NodeView, PodView, Snapshot};
 
-use crate::api::{Key, Object, ObjectMeta};
+use crate::api::Key;
 use crate::apiserver::{ApiServer, Client, WatchEvent};
 use crate::controllers::ControllerManager;
 use crate::kubelet::pod_workers::LogLine;
@@ -103,12 +103,7 @@ impl Cluster {
             run_queued: Default::default(),
             controller_wakeups: Default::default(),
         };
-        // kube-apiserver creates the system namespaces when it starts.
-        for name in ["default", "kube-node-lease", "kube-public", "kube-system"] {
-            let ns = Namespace { metadata: ObjectMeta { name: Some(name.to_string()), ..Default::default() }, ..Default::default() };
-            let mut client = Client::new(&mut cluster.api, &mut cluster.rng, Component::ApiServer);
-            let _ = client.create(Object::Namespace(ns));
-        }
+        crate::apiserver::create_system_objects(&mut Client::new(&mut cluster.api, &mut cluster.rng, Component::ApiServer));
         let mut control_plane = NodeConfig::worker("control-plane");
         control_plane.labels.insert("node-role.kubernetes.io/control-plane".into(), String::new());
         control_plane.taints.push(Taint {
@@ -138,6 +133,12 @@ impl Cluster {
     /// the same snapshot, so a viewer can skip taking it.
     pub fn revision(&self) -> i64 {
         self.api.revision()
+    }
+
+    /// Every object as it was at a past revision (from [`Cluster::revision`]s since the last
+    /// compaction, 5 to 10 minutes of virtual time): what a timeline scrubber draws.
+    pub fn state_at(&self, revision: i64) -> Result<Vec<crate::api::ObjectRef>, crate::apiserver::ApiError> {
+        self.api.state_at(revision)
     }
 
     /// Every message recorded so far, oldest first; `Message::seq` is its index.

@@ -6,7 +6,11 @@ use k8s_openapi::api::batch::v1::{CronJob, CronJobStatus, Job};
 use k8s_openapi::api::core::v1::ObjectReference;
 
 use crate::api::{controller_key, controller_ref, is_controlled_by, Key, Object, ObjectMeta, ObjectRef};
-use crate::apiserver::{timestamp, virtual_ms, Client, WatchEvent, EPOCH_SECONDS};
+use crate::apiserver::{timestamp, virtual_ms, Client, DeleteOptions, Propagation, WatchEvent, EPOCH_SECONDS};
+
+/// The CronJob controller deletes Jobs with background propagation (a Job's own default is
+/// orphan), so their pods go with them.
+const BACKGROUND: DeleteOptions = DeleteOptions { grace_period_seconds: None, propagation_policy: Some(Propagation::Background) };
 
 use super::cron::{self, Schedule};
 use super::job::is_finished;
@@ -248,7 +252,7 @@ impl CronJobController {
             Some("Replace") => {
                 for r in std::mem::take(active) {
                     let job_name = r.name.clone().unwrap_or_default();
-                    match client.delete(&Key::new("Job", r.namespace.as_deref().unwrap_or(""), &job_name), None) {
+                    match client.delete_with(&Key::new("Job", r.namespace.as_deref().unwrap_or(""), &job_name), BACKGROUND) {
                         Ok(_) => client.event(cj_obj, "Normal", "SuccessfulDelete", format!("Deleted job {job_name}")),
                         Err(e) => {
                             client.event(cj_obj, "Warning", "FailedDelete", format!("Deleted job: {}", e.message));
@@ -315,7 +319,7 @@ impl CronJobController {
         });
         for job in finished.into_iter().take(excess) {
             let name = job.metadata.name.clone().unwrap_or_default();
-            match client.delete(&Key::new("Job", job.metadata.namespace.as_deref().unwrap_or(""), &name), None) {
+            match client.delete_with(&Key::new("Job", job.metadata.namespace.as_deref().unwrap_or(""), &name), BACKGROUND) {
                 Ok(_) => client.event(cj_obj, "Normal", "SuccessfulDelete", format!("Deleted job {name}")),
                 Err(e) => client.event(cj_obj, "Warning", "FailedDelete", format!("Deleted job: {}", e.message)),
             }

@@ -8,9 +8,11 @@ mod endpoint_slice;
 mod endpoints;
 mod garbage_collector;
 mod job;
+mod namespace;
 mod persistent_volume;
 mod pod_control;
 mod replicaset;
+mod resource_quota;
 mod statefulset;
 mod ttl_after_finished;
 
@@ -26,8 +28,10 @@ pub use endpoint_slice::EndpointSliceController;
 pub use endpoints::EndpointsController;
 pub use garbage_collector::GarbageCollector;
 pub use job::JobController;
+pub use namespace::NamespaceController;
 pub use persistent_volume::PersistentVolumeController;
 pub use replicaset::ReplicaSetController;
+pub use resource_quota::ResourceQuotaController;
 pub use statefulset::StatefulSetController;
 pub use ttl_after_finished::TtlAfterFinishedController;
 
@@ -133,6 +137,8 @@ impl Default for ControllerManager {
                 Box::new(EndpointsController::default()),
                 Box::new(EndpointSliceController::default()),
                 Box::new(GarbageCollector::default()),
+                Box::new(NamespaceController::default()),
+                Box::new(ResourceQuotaController::default()),
             ],
         }
     }

@@ -2,7 +2,7 @@
 //! `ttlSecondsAfterFinished` seconds after it finished (the time of its Complete or Failed
 //! condition); the garbage collector then deletes its pods.
 use crate::api::{Key, Object};
-use crate::apiserver::{virtual_ms, Client, WatchEvent};
+use crate::apiserver::{virtual_ms, Client, DeleteOptions, Propagation, WatchEvent};
 
 use super::job::is_finished;
 use super::{Controller, Store, WorkQueue};
@@ -42,7 +42,9 @@ impl Controller for TtlAfterFinishedController {
             self.queue.add_at(key.clone(), expires);
             return;
         }
-        // Already gone is fine: someone deleted it first.
-        let _ = client.delete(key, None);
+        // Foreground, as the TTL controller asks: the Job goes after its pods. Already gone is
+        // fine: someone deleted it first.
+        let options = DeleteOptions { grace_period_seconds: None, propagation_policy: Some(Propagation::Foreground) };
+        let _ = client.delete_with(key, options);
     }
 }

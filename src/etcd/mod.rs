@@ -4,7 +4,8 @@
 //! revision of its last write (`mod_revision`). A write can be made conditional on the key's
 //! current `mod_revision` (etcd's compare-and-swap transaction), which is how the API server
 //! implements optimistic concurrency. Every change is kept in a history so that a watcher can
-//! ask for everything after a revision.
+//! ask for everything after a revision, and the whole state at any revision since the last
+//! compaction can be rebuilt (from the nearest checkpoint, replaying the history after it).
 use std::collections::BTreeMap;
 
 use crate::api::ObjectRef;
@@ -33,11 +34,30 @@ pub struct Change {
 #[derive(Debug, PartialEq, Eq)]
 pub struct CompareFailed;
 
+/// A read asked for a revision that compaction has removed (etcd's `ErrCompacted`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Compacted {
+    /// The oldest revision still readable.
+    pub compact_revision: i64,
+}
+
+/// How many revisions apart the snapshots that `state_at` replays from are: a scrub over the
+/// timeline replays at most this many changes per revision.
+const CHECKPOINT_EVERY: i64 = 64;
+
+/// Every key's value at one revision.
+pub type State = BTreeMap<String, ObjectRef>;
+
 #[derive(Default)]
 pub struct Etcd {
     revision: i64,
     keys: BTreeMap<String, Record>,
     history: Vec<Change>,
+    /// The revision of the last compaction: the history holds only later changes.
+    compact_revision: i64,
+    /// The state at every multiple of `CHECKPOINT_EVERY` since the compaction, and at the
+    /// compaction revision itself (the first entry).
+    checkpoints: BTreeMap<i64, State>,
 }
 
 impl Etcd {
@@ -75,6 +95,7 @@ impl Etcd {
         };
         self.keys.insert(key.to_string(), record);
         self.history.push(Change { revision, key: key.to_string(), value: Some(value), prev });
+        self.checkpoint();
         Ok(revision)
     }
 
@@ -87,13 +108,65 @@ impl Etcd {
         self.revision += 1;
         let prev = self.keys.remove(key).map(|r| r.value);
         self.history.push(Change { revision: self.revision, key: key.to_string(), value: None, prev });
+        self.checkpoint();
         Ok(self.revision)
     }
 
+    fn checkpoint(&mut self) {
+        if self.revision % CHECKPOINT_EVERY == 0 {
+            let state = self.keys.iter().map(|(k, r)| (k.clone(), r.value.clone())).collect();
+            self.checkpoints.insert(self.revision, state);
+        }
+    }
+
+    /// The oldest revision still readable: reads and watches from before it fail.
+    pub fn compact_revision(&self) -> i64 {
+        self.compact_revision
+    }
+
     /// Every change after `revision`, oldest first: what a watch from that revision receives.
-    pub fn changes_since(&self, revision: i64) -> &[Change] {
+    /// A watch from before the last compaction cannot be served.
+    pub fn changes_since(&self, revision: i64) -> Result<&[Change], Compacted> {
+        if revision < self.compact_revision {
+            return Err(Compacted { compact_revision: self.compact_revision });
+        }
         let start = self.history.partition_point(|c| c.revision <= revision);
-        &self.history[start..]
+        Ok(&self.history[start..])
+    }
+
+    /// Forgets the history up to `revision` (etcd's Compact): the state at `revision` stays
+    /// readable, older revisions no longer are.
+    pub fn compact(&mut self, revision: i64) {
+        let revision = revision.min(self.revision);
+        if revision <= self.compact_revision {
+            return;
+        }
+        let state = self.rebuild(revision);
+        let cut = self.history.partition_point(|c| c.revision <= revision);
+        self.history.drain(..cut);
+        self.checkpoints = self.checkpoints.split_off(&revision);
+        self.checkpoints.insert(revision, state);
+        self.compact_revision = revision;
+    }
+
+    /// Every key's value at `revision` (a read at a past revision). `None` when the revision is
+    /// compacted or still in the future.
+    pub fn state_at(&self, revision: i64) -> Option<State> {
+        (self.compact_revision..=self.revision).contains(&revision).then(|| self.rebuild(revision))
+    }
+
+    /// The state at a retained revision: the nearest checkpoint at or before it, then the
+    /// history up to it replayed over that.
+    fn rebuild(&self, revision: i64) -> State {
+        let (from, mut state) = self.checkpoints.range(..=revision).next_back().map_or((0, State::new()), |(r, s)| (*r, s.clone()));
+        let start = self.history.partition_point(|c| c.revision <= from);
+        for change in self.history[start..].iter().take_while(|c| c.revision <= revision) {
+            match &change.value {
+                Some(v) => state.insert(change.key.clone(), v.clone()),
+                None => state.remove(&change.key),
+            };
+        }
+        state
     }
 }
 
@@ -120,8 +193,49 @@ mod tests {
         let a = etcd.get("/registry/namespaces/a").unwrap();
         assert_eq!((a.create_revision, a.mod_revision, a.version), (1, 3, 2));
         assert_eq!(etcd.delete("/registry/namespaces/b", None), Ok(4));
-        let since: Vec<_> = etcd.changes_since(2).iter().map(|c| (c.revision, c.value.is_some())).collect();
+        let since: Vec<_> = etcd.changes_since(2).unwrap().iter().map(|c| (c.revision, c.value.is_some())).collect();
         assert_eq!(since, [(3, true), (4, false)]);
         assert_eq!(etcd.range("/registry/namespaces/").count(), 1);
+    }
+
+    fn names(state: &State) -> Vec<&str> {
+        state.values().filter_map(|v| v.metadata().name.as_deref()).collect()
+    }
+
+    #[test]
+    fn every_retained_revision_is_readable_and_compaction_forgets_the_rest() {
+        let mut etcd = Etcd::default();
+        // 300 revisions: namespace i is created at revision i, and every third one is deleted
+        // again right after; checkpoints fall inside the run.
+        let mut expected: Vec<Vec<String>> = vec![vec![]];
+        let mut live = std::collections::BTreeSet::new();
+        let mut i = 0;
+        while etcd.revision() < 300 {
+            i += 1;
+            let name = format!("ns-{i:03}");
+            etcd.put(&format!("/registry/namespaces/{name}"), ns(&name), Some(0)).unwrap();
+            live.insert(name.clone());
+            expected.push(live.iter().cloned().collect());
+            if i % 3 == 0 {
+                etcd.delete(&format!("/registry/namespaces/{name}"), None).unwrap();
+                live.remove(&name);
+                expected.push(live.iter().cloned().collect());
+            }
+        }
+        for (revision, want) in expected.iter().enumerate().take(301) {
+            let state = etcd.state_at(revision as i64).unwrap();
+            assert_eq!(names(&state), *want, "at revision {revision}");
+        }
+        assert!(etcd.state_at(301).is_none(), "the future is not readable");
+
+        etcd.compact(150);
+        assert_eq!(etcd.compact_revision(), 150);
+        assert!(etcd.state_at(149).is_none());
+        assert_eq!(names(&etcd.state_at(150).unwrap()), expected[150]);
+        assert_eq!(names(&etcd.state_at(299).unwrap()), expected[299]);
+        assert_eq!(etcd.changes_since(149).unwrap_err(), Compacted { compact_revision: 150 });
+        assert_eq!(etcd.changes_since(150).unwrap().first().map(|c| c.revision), Some(151));
+        etcd.compact(100);
+        assert_eq!(etcd.compact_revision(), 150, "compaction never goes back");
     }
 }

@@ -7,10 +7,10 @@ use super::resources::{fetch_all, targets};
 use super::wait::until;
 use super::yaml::to_yaml;
 use super::{Args, Input};
-use crate::api::manifest::{self, Document, ManifestError};
+use crate::api::manifest::{self, Document, FieldValidation, ManifestError};
 use crate::api::validation;
 use crate::api::{Key, KindInfo, Object};
-use crate::apiserver::{check_quantities, ApiError, Component, Reason};
+use crate::apiserver::{check_quantities, ApiError, Component, DeleteOptions, Propagation, Reason};
 use crate::Cluster;
 
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -114,6 +114,7 @@ pub fn apply(cluster: &mut Cluster, args: &Args, input: &Input, mode: Mode) -> R
     }
     let dry_run = DryRun::of(args)?;
     let format = output_format(args)?;
+    FieldValidation::from_flag(args.value("validate"))?;
     let mut out = String::new();
     let mut applied = 0;
     // With -o yaml|json kubectl prints the objects at the end: one alone, several as a List.
@@ -213,6 +214,12 @@ fn apply_one(
     let lookup = Key::new(kind.kind, doc.namespace.as_deref().unwrap_or(args.namespace()), &doc.name);
     let during = if cluster.api().peek(&lookup).is_some() { "applying patch" } else { "creating" };
     let mut doc = prepare(args, doc, during, source)?;
+    // Server-side field validation (`--validate`): unknown fields fail the request, or warn.
+    let decoded = manifest::decode(&doc).map_err(|e| ApiError::bad_request(e).render(Some((during, source))))?;
+    let warnings = FieldValidation::from_flag(args.value("validate"))?
+        .check(&doc, &decoded)
+        .map_err(|e| ApiError::bad_request(e).render(Some((during, source))))?;
+    let warned = |line: String| warnings.iter().map(|w| format!("{w}\n")).collect::<String>() + &line;
     if mode == Mode::Apply {
         doc.value = with_last_applied(doc.value);
     }
@@ -223,18 +230,18 @@ fn apply_one(
         (Mode::Create, _) | (Mode::Apply, None) => {
             let object = manifest::decode(&doc).map_err(|e| server_error(ApiError::bad_request(e)))?;
             let created = create_object(cluster, object, dry_run).map_err(server_error)?;
-            Ok((report(kind, &created, "created", args), created))
+            Ok((warned(report(kind, &created, "created", args)), created))
         }
         (Mode::Apply, Some(live)) => {
             let merged = merged_with_live(&live, &doc.value);
             // kubectl sends no patch when the merge changes nothing.
             if merged == live.to_json() {
-                return Ok((report(kind, &merged, "unchanged", args), merged));
+                return Ok((warned(report(kind, &merged, "unchanged", args)), merged));
             }
             let merged_doc = Document { value: merged, ..doc };
             let object = manifest::decode(&merged_doc).map_err(|e| server_error(ApiError::bad_request(e)))?;
             let updated = update_object(cluster, object, dry_run).map_err(server_error)?;
-            Ok((report(kind, &updated, "configured", args), updated))
+            Ok((warned(report(kind, &updated, "configured", args)), updated))
         }
     }
 }
@@ -278,6 +285,13 @@ pub fn delete(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<Strin
         // With --all or -l, kubectl ignores what vanished between listing and deleting.
         None => all || args.selector.is_some(),
     };
+    let propagation = match args.value("cascade").unwrap_or("background") {
+        "background" | "true" => Propagation::Background,
+        "foreground" => Propagation::Foreground,
+        "orphan" | "false" => Propagation::Orphan,
+        other => return Err(format!("error: invalid cascade value ({other}). Must be \"background\", \"foreground\", or \"orphan\"")),
+    };
+    let options = DeleteOptions { grace_period_seconds: (grace >= 0).then_some(grace), propagation_policy: Some(propagation) };
     let mut errors = Vec::new();
     let found = targets(cluster, args, input, &args.positional, &mut errors)?;
     let operation = if grace == 0 { "force deleted" } else { "deleted" };
@@ -286,28 +300,32 @@ pub fn delete(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<Strin
         // delete.go prints the lower-cased kind and its group: the singular name, qualified.
         let kind_string = target.kind.qualified_singular();
         let result = match dry_run {
-            DryRun::None => cluster.request(Component::Kubectl, |c| c.delete(&target.key, (grace >= 0).then_some(grace))).map(|_| ()),
-            _ => cluster.request(Component::Kubectl, |c| c.get(&target.key)).map(|_| ()),
+            DryRun::None => cluster.request(Component::Kubectl, |c| c.delete_with(&target.key, options)),
+            _ => cluster.request(Component::Kubectl, |c| c.get(&target.key)),
         };
-        match result {
-            Ok(()) if args.output.is_some() => out.push(format!("{kind_string}/{}", target.key.name)),
-            Ok(()) => out.push(format!("{kind_string} {:?} {operation}{}", target.key.name, dry_run.suffix())),
+        let uid = match result {
+            Ok(object) => object.metadata().uid.clone(),
             Err(e) if e.reason == Reason::NotFound && ignore_not_found => continue,
             Err(e) => {
                 errors.push(e.render(None));
                 continue;
             }
+        };
+        match args.output {
+            Some(_) => out.push(format!("{kind_string}/{}", target.key.name)),
+            None => out.push(format!("{kind_string} {:?} {operation}{}", target.key.name, dry_run.suffix())),
         }
-        deleted.push(target.key);
+        deleted.push((target.key, uid));
     }
     if deleted.is_empty() && errors.is_empty() {
         out.push("No resources found".to_string());
     }
     out.extend(errors);
     // --wait (the default) waits until the objects are gone. kubectl waits up to a week; a
-    // console cannot, so this waits at most 10 minutes of virtual time.
+    // console cannot, so this waits at most 10 minutes of virtual time. Like kubectl it waits
+    // for the uid to go: a StatefulSet's replacement pod has the same name.
     if args.value("wait").is_none_or(|v| v != "false") && dry_run == DryRun::None {
-        until(cluster, 600_000, |c| deleted.iter().all(|k| c.api().peek(k).is_none()));
+        until(cluster, 600_000, |c| deleted.iter().all(|(k, uid)| c.api().peek(k).is_none_or(|o| o.metadata().uid != *uid)));
     }
     Ok(out.join("\n"))
 }

@@ -236,6 +236,8 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
     ("api-group", None),
     ("show-events", None),
     ("chunk-size", None),
+    ("cascade", None),
+    ("validate", None),
 ];
 
 /// Flags that take no value (`--flag=false` turns one off; `--dry-run` alone means `client`).
