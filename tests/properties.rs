@@ -4,12 +4,14 @@
 //! - no pod is ever bound to a second node;
 //! - no node is given more than its allocatable CPU, memory or pods;
 //! - etcd's revision never goes back, and every stored object has its own resourceVersion;
+//! - a watch on pods sees every change once and in order: replaying it gives the pods there are;
 //! - once the commands stop, every Deployment converges to its replicas when capacity allows.
 //!
 //! `PROPTEST_CASES=N` runs more cases (the default keeps `make test` quick).
 use std::collections::BTreeMap;
 
 use kubeglass::api::{info, Object};
+use kubeglass::apiserver::WatchEventType;
 use kubeglass::scheduler::{allocatable, pod_requests};
 use kubeglass::{kubectl, Cluster, ClusterConfig};
 use proptest::prelude::*;
@@ -95,6 +97,47 @@ struct Seen {
     /// pod uid → the node it was bound to.
     bound: BTreeMap<String, String>,
     revision: i64,
+    /// A watcher's cache of pods (namespace/name → resourceVersion) and where its watch resumes.
+    watched: BTreeMap<String, String>,
+    watch_from: i64,
+}
+
+fn pod_key(object: &Object) -> String {
+    format!("{}/{}", object.metadata().namespace.as_deref().unwrap_or(""), object.metadata().name.as_deref().unwrap_or(""))
+}
+
+/// Resumes a watch on pods as an informer does (relisting when the revision was compacted),
+/// checks that its events come once each and in revision order, and that replaying them gives
+/// exactly the pods the API server lists.
+fn check_watch(cluster: &Cluster, seen: &mut Seen) -> Result<(), TestCaseError> {
+    let api = cluster.api();
+    let pods = info("Pod");
+    match api.watch_from(Some(pods), seen.watch_from) {
+        Ok(events) => {
+            let mut last = seen.watch_from;
+            for event in events {
+                let key = pod_key(&event.object);
+                if event.event_type == WatchEventType::Deleted {
+                    prop_assert!(seen.watched.remove(&key).is_some(), "DELETED {key} that the watch never added");
+                    continue;
+                }
+                let rv: i64 = event.object.metadata().resource_version.as_deref().unwrap_or("").parse().unwrap_or(-1);
+                prop_assert!(rv > last, "{} {key} at revision {rv} after revision {last}", event.event_type);
+                last = rv;
+                seen.watched.insert(key, rv.to_string());
+            }
+        }
+        // 410 Gone: an informer lists again and watches from there.
+        Err(_) => {
+            seen.watched =
+                api.peek_list(pods, None).iter().map(|p| (pod_key(p), p.metadata().resource_version.clone().unwrap_or_default())).collect();
+        }
+    }
+    seen.watch_from = api.revision();
+    let listed: BTreeMap<String, String> =
+        api.peek_list(pods, None).iter().map(|p| (pod_key(p), p.metadata().resource_version.clone().unwrap_or_default())).collect();
+    prop_assert_eq!(&seen.watched, &listed, "the watch replayed differs from the list");
+    Ok(())
 }
 
 fn check_invariants(cluster: &Cluster, seen: &mut Seen) -> Result<(), TestCaseError> {
@@ -180,10 +223,12 @@ proptest! {
         for step in &steps {
             run(&mut cluster, step, &mut nodes_added);
             check_invariants(&cluster, &mut seen)?;
+            check_watch(&cluster, &mut seen)?;
         }
         // Long enough for any rollout, image pull and graceful deletion to finish.
         cluster.advance(10 * 60 * 1000);
         check_invariants(&cluster, &mut seen)?;
+        check_watch(&cluster, &mut seen)?;
         check_convergence(&cluster)?;
     }
 }
