@@ -218,11 +218,18 @@ pub struct Client<'a> {
     api: &'a mut ApiServer,
     rng: &'a mut Rng,
     who: Component,
+    /// The event source of the loop now running inside `who` (the controller manager runs many).
+    event_source: Option<&'static str>,
 }
 
 impl<'a> Client<'a> {
     pub fn new(api: &'a mut ApiServer, rng: &'a mut Rng, who: Component) -> Client<'a> {
-        Client { api, rng, who }
+        Client { api, rng, who, event_source: None }
+    }
+
+    /// Names the loop whose events this client records from now on.
+    pub fn set_event_source(&mut self, name: &'static str) {
+        self.event_source = Some(name);
     }
 
     pub fn now_ms(&self) -> u64 {
@@ -496,7 +503,10 @@ impl<'a> Client<'a> {
         // length stands in for the nanoseconds so that events in one millisecond stay distinct.
         let nanos = (EPOCH_SECONDS as u64 * 1000 + self.api.now_ms) * 1_000_000 + self.api.audit.len() as u64 % 1_000_000;
         let name = format!("{}.{nanos:x}", meta.name.as_deref().unwrap_or(""));
-        let source = self.who.event_source();
+        let mut source = self.who.event_source();
+        if let Some(name) = self.event_source {
+            source.component = Some(name.to_string());
+        }
         let event = Event {
             metadata: crate::api::ObjectMeta { name: Some(name), namespace: Some(namespace.clone()), ..Default::default() },
             involved_object: ObjectReference {

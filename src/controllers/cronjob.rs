@@ -74,6 +74,10 @@ fn job_ref(job: &ObjectMeta) -> ObjectReference {
 }
 
 impl Controller for CronJobController {
+    fn name(&self) -> &'static str {
+        "cronjob-controller"
+    }
+
     fn watches(&self, event: &WatchEvent) -> bool {
         matches!(&*event.object, Object::CronJob(_) | Object::Job(_))
     }

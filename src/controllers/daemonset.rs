@@ -147,6 +147,10 @@ impl Daemon {
 }
 
 impl Controller for DaemonSetController {
+    fn name(&self) -> &'static str {
+        "daemonset-controller"
+    }
+
     fn watches(&self, event: &WatchEvent) -> bool {
         matches!(&*event.object, Object::DaemonSet(_) | Object::Pod(_) | Object::Node(_))
     }

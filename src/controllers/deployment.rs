@@ -326,6 +326,10 @@ impl Rollout {
 }
 
 impl Controller for DeploymentController {
+    fn name(&self) -> &'static str {
+        "deployment-controller"
+    }
+
     fn watches(&self, event: &WatchEvent) -> bool {
         matches!(&*event.object, Object::Deployment(_) | Object::ReplicaSet(_) | Object::Pod(_))
     }

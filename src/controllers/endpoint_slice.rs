@@ -85,6 +85,10 @@ fn identity(e: &Endpoint) -> Option<String> {
 }
 
 impl Controller for EndpointSliceController {
+    fn name(&self) -> &'static str {
+        "endpointslice-controller"
+    }
+
     fn watches(&self, event: &WatchEvent) -> bool {
         ServiceInformers::watches(event) || matches!(&*event.object, Object::EndpointSlice(_))
     }

@@ -240,6 +240,10 @@ pub struct EndpointsController {
 }
 
 impl Controller for EndpointsController {
+    fn name(&self) -> &'static str {
+        "endpoint-controller"
+    }
+
     fn watches(&self, event: &WatchEvent) -> bool {
         ServiceInformers::watches(event) || matches!(&*event.object, Object::Endpoints(_))
     }

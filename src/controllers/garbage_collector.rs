@@ -56,6 +56,10 @@ impl GarbageCollector {
 }
 
 impl Controller for GarbageCollector {
+    fn name(&self) -> &'static str {
+        "garbage-collector-controller"
+    }
+
     fn watches(&self, event: &WatchEvent) -> bool {
         !matches!(&*event.object, Object::Event(_))
     }

@@ -185,6 +185,10 @@ fn past_backoff_limit_on_failure(job: &Job, pods: &[&Pod], limit: i32) -> bool {
 }
 
 impl Controller for JobController {
+    fn name(&self) -> &'static str {
+        "job-controller"
+    }
+
     fn watches(&self, event: &WatchEvent) -> bool {
         matches!(&*event.object, Object::Job(_) | Object::Pod(_))
     }

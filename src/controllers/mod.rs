@@ -110,6 +110,9 @@ impl WorkQueue {
 /// One reconcile loop, as client-go's controller pattern has it: informers feed `on_event`,
 /// which queues keys; `sync` reconciles one key through the API server.
 pub trait Controller {
+    /// The name its events carry as their source, as upstream's event recorders name them
+    /// (`deployment-controller`, `job-controller`, ...).
+    fn name(&self) -> &'static str;
     /// Whether this controller's informers watch the event's kind.
     fn watches(&self, event: &WatchEvent) -> bool;
     fn on_event(&mut self, event: &WatchEvent);
@@ -176,6 +179,7 @@ impl ControllerManager {
     pub fn run(&mut self, client: &mut Client) {
         let now = client.now_ms();
         for controller in &mut self.controllers {
+            client.set_event_source(controller.name());
             controller.queue().promote(now);
             while let Some(key) = controller.queue().pop() {
                 controller.sync(&key, client);

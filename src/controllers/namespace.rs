@@ -28,6 +28,10 @@ impl NamespaceController {
 }
 
 impl Controller for NamespaceController {
+    fn name(&self) -> &'static str {
+        "namespace-controller"
+    }
+
     fn watches(&self, event: &WatchEvent) -> bool {
         matches!(&*event.object, Object::Namespace(_)) || event.object.kind().namespaced
     }

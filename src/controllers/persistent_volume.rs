@@ -95,6 +95,10 @@ fn best_match<'a>(claim: &PersistentVolumeClaim, volumes: impl Iterator<Item = &
 }
 
 impl Controller for PersistentVolumeController {
+    fn name(&self) -> &'static str {
+        "persistentvolume-controller"
+    }
+
     fn watches(&self, event: &WatchEvent) -> bool {
         matches!(&*event.object, Object::PersistentVolume(_) | Object::PersistentVolumeClaim(_))
     }

@@ -24,6 +24,10 @@ pub struct ReplicaSetController {
 }
 
 impl Controller for ReplicaSetController {
+    fn name(&self) -> &'static str {
+        "replicaset-controller"
+    }
+
     fn watches(&self, event: &WatchEvent) -> bool {
         matches!(&*event.object, Object::ReplicaSet(_) | Object::Pod(_))
     }

@@ -19,6 +19,10 @@ pub struct ResourceQuotaController {
 }
 
 impl Controller for ResourceQuotaController {
+    fn name(&self) -> &'static str {
+        "resourcequota-controller"
+    }
+
     fn watches(&self, event: &WatchEvent) -> bool {
         event.object.kind().namespaced && !matches!(&*event.object, Object::Event(_))
     }

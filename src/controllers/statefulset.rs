@@ -100,6 +100,10 @@ impl Sync<'_> {
 }
 
 impl Controller for StatefulSetController {
+    fn name(&self) -> &'static str {
+        "statefulset-controller"
+    }
+
     fn watches(&self, event: &WatchEvent) -> bool {
         matches!(&*event.object, Object::StatefulSet(_) | Object::Pod(_) | Object::PersistentVolumeClaim(_))
     }

@@ -14,6 +14,10 @@ pub struct TtlAfterFinishedController {
 }
 
 impl Controller for TtlAfterFinishedController {
+    fn name(&self) -> &'static str {
+        "ttl-after-finished-controller"
+    }
+
     fn watches(&self, event: &WatchEvent) -> bool {
         matches!(&*event.object, Object::Job(_))
     }
