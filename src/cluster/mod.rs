@@ -85,6 +85,9 @@ pub struct Cluster {
     run_queued: BTreeSet<Component>,
     /// The times at which a `Wake` of the controller manager is queued.
     controller_wakeups: BTreeSet<u64>,
+    /// The times at which a `Wake` of the scheduler is queued (backoffQ and the periodic
+    /// flush of unschedulable pods).
+    scheduler_wakeups: BTreeSet<u64>,
 }
 
 impl Cluster {
@@ -101,6 +104,7 @@ impl Cluster {
             kubelets: BTreeMap::new(),
             run_queued: Default::default(),
             controller_wakeups: Default::default(),
+            scheduler_wakeups: Default::default(),
         };
         // kube-apiserver creates the system namespaces when it starts.
         for name in ["default", "kube-node-lease", "kube-public", "kube-system"] {
@@ -142,6 +146,17 @@ impl Cluster {
     /// Every message recorded so far, oldest first; `Message::seq` is its index.
     pub fn messages(&self) -> &[Message] {
         self.api.messages()
+    }
+
+    /// The scheduler, for reading its decisions and configuration.
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+
+    /// Gives the scheduler a new (validated) configuration, as restarting kube-scheduler
+    /// with it would; pods already queued stay queued.
+    pub fn configure_scheduler(&mut self, config: crate::scheduler::config::Config) {
+        self.scheduler.configure(config);
     }
 
     /// Runs `request` as `who` against the API server, then delivers what it changed.
@@ -211,7 +226,8 @@ impl Cluster {
                 self.api.record(Component::ApiServer, to.clone(), &verb, Key::of(&event.object).path());
                 let has_work = match &to {
                     Component::Scheduler => {
-                        self.scheduler.on_event(&event);
+                        self.scheduler.on_event(&event, self.now_ms);
+                        self.wake_scheduler_when_due();
                         self.scheduler.has_work()
                     }
                     Component::ControllerManager => {
@@ -249,13 +265,24 @@ impl Cluster {
                     _ => Vec::new(),
                 };
                 // The scheduler takes one pod per cycle; it runs again while pods wait.
-                if who == Component::Scheduler && self.scheduler.has_work() && self.run_queued.insert(who.clone()) {
-                    self.push(self.now_ms, Task::Run(who.clone()));
+                if who == Component::Scheduler {
+                    self.wake_scheduler_when_due();
+                    if self.scheduler.has_work() && self.run_queued.insert(who.clone()) {
+                        self.push(self.now_ms, Task::Run(who.clone()));
+                    }
                 }
                 if let Component::Kubelet(node) = who {
                     for (delay, timer) in timers {
                         self.push(self.now_ms + delay, Task::KubeletTimer(node.clone(), timer));
                     }
+                }
+            }
+            Task::Wake(Component::Scheduler) => {
+                self.scheduler_wakeups.remove(&self.now_ms);
+                self.scheduler.wake(self.now_ms);
+                self.wake_scheduler_when_due();
+                if self.scheduler.has_work() && self.run_queued.insert(Component::Scheduler) {
+                    self.push(self.now_ms, Task::Run(Component::Scheduler));
                 }
             }
             Task::Wake(who) => {
@@ -271,6 +298,15 @@ impl Cluster {
                 for (delay, timer) in timers {
                     self.push(self.now_ms + delay, Task::KubeletTimer(node.clone(), timer));
                 }
+            }
+        }
+    }
+
+    /// Queues a `Wake` of the scheduler for when its queue next moves pods on its own.
+    fn wake_scheduler_when_due(&mut self) {
+        if let Some(due) = self.scheduler.next_due().map(|due| due.max(self.now_ms)) {
+            if self.scheduler_wakeups.insert(due) {
+                self.push(due, Task::Wake(Component::Scheduler));
             }
         }
     }
