@@ -3,6 +3,7 @@
 //! Tests, session scripts, lessons and the browser console all go through [`execute`]; what it
 //! returns is what a terminal would show (kubectl's errors included, in kubectl's words).
 mod apply;
+mod explain_pod;
 mod get;
 pub mod script;
 mod sim;
@@ -30,7 +31,7 @@ pub fn execute_with_files(cluster: &mut Cluster, line: &str, stdin: Option<&str>
     let Some((program, rest)) = words.split_first() else { return String::new() };
     let output = match program.as_str() {
         "kubectl" | "k" => kubectl(cluster, rest, &Input { stdin, files }),
-        "sim" => sim::run(cluster, rest),
+        "sim" => sim::run(cluster, rest, &Input { stdin, files }),
         other => Err(format!("{other}: command not found (commands start with kubectl or sim)")),
     };
     // Errors arrive already worded as kubectl words them; a terminal shows both streams.

@@ -435,11 +435,6 @@ impl Scheduler {
             }
         }
     }
-
-    /// How many pods wait in activeQ, backoffQ, among the unschedulable, and gated.
-    pub fn queue_lengths(&self) -> (usize, usize, usize, usize) {
-        self.queue.lengths()
-    }
 }
 
 fn has_gated_condition(pod: &Pod) -> bool {

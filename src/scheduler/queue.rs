@@ -66,6 +66,10 @@ pub struct SchedulingQueue {
     /// (priority, earlier first, sequence); entries whose sequence no longer matches the
     /// pod's place are stale and skipped.
     active: BinaryHeap<(i32, Reverse<u64>, Reverse<u64>, Key)>,
+    /// Indexes of backoffQ by expiry and of the unschedulable pods by when they failed, so
+    /// that events and timers do not scan every pending pod.
+    backoff: BTreeSet<(u64, Key)>,
+    unschedulable: BTreeSet<(u64, Key)>,
     next_seq: u64,
     initial_backoff_ms: u64,
     max_backoff_ms: u64,
@@ -73,7 +77,15 @@ pub struct SchedulingQueue {
 
 impl Default for SchedulingQueue {
     fn default() -> Self {
-        SchedulingQueue { pods: HashMap::new(), active: BinaryHeap::new(), next_seq: 0, initial_backoff_ms: 1000, max_backoff_ms: 10_000 }
+        SchedulingQueue {
+            pods: HashMap::new(),
+            active: BinaryHeap::new(),
+            backoff: BTreeSet::new(),
+            unschedulable: BTreeSet::new(),
+            next_seq: 0,
+            initial_backoff_ms: 1000,
+            max_backoff_ms: 10_000,
+        }
     }
 }
 
@@ -82,13 +94,35 @@ impl SchedulingQueue {
         (self.initial_backoff_ms, self.max_backoff_ms) = (initial_ms, max_ms);
     }
 
+    /// Moves a pod to a new place, keeping the indexes in step.
+    fn set_place(&mut self, key: &Key, place: Place) {
+        let Some(q) = self.pods.get_mut(key) else { return };
+        match q.place {
+            Place::Backoff { until } => {
+                self.backoff.remove(&(until, key.clone()));
+            }
+            Place::Unschedulable { .. } => {
+                self.unschedulable.remove(&(q.timestamp, key.clone()));
+            }
+            _ => {}
+        }
+        match &place {
+            Place::Backoff { until } => {
+                self.backoff.insert((*until, key.clone()));
+            }
+            Place::Unschedulable { .. } => {
+                self.unschedulable.insert((q.timestamp, key.clone()));
+            }
+            Place::Active { seq } => self.active.push((q.priority, Reverse(q.timestamp), Reverse(*seq), key.clone())),
+            _ => {}
+        }
+        q.place = place;
+    }
+
     fn activate(&mut self, key: &Key) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        if let Some(q) = self.pods.get_mut(key) {
-            q.place = Place::Active { seq };
-            self.active.push((q.priority, Reverse(q.timestamp), Reverse(seq), key.clone()));
-        }
+        self.set_place(key, Place::Active { seq });
     }
 
     /// A pod the scheduler has not seen, or an update of one it holds. A gated pod waits
@@ -105,7 +139,7 @@ impl SchedulingQueue {
             Some(q) => {
                 q.priority = priority;
                 match (&q.place, gated) {
-                    (_, true) => q.place = Place::Gated,
+                    (_, true) => self.set_place(key, Place::Gated),
                     (Place::Gated | Place::Unschedulable { .. }, false) => self.requeue(key, now),
                     _ => {}
                 }
@@ -114,6 +148,7 @@ impl SchedulingQueue {
     }
 
     pub fn remove(&mut self, key: &Key) {
+        self.set_place(key, Place::InFlight);
         self.pods.remove(key);
     }
 
@@ -135,8 +170,8 @@ impl SchedulingQueue {
         while let Some((_, _, Reverse(seq), key)) = self.active.pop() {
             let Some(q) = self.pods.get_mut(&key) else { continue };
             if matches!(q.place, Place::Active { seq: s } if s == seq) {
-                q.place = Place::InFlight;
                 q.attempts = q.attempts.saturating_add(1);
+                self.set_place(&key, Place::InFlight);
                 return Some(key);
             }
         }
@@ -157,14 +192,16 @@ impl SchedulingQueue {
 
     /// A pod that fit nowhere waits for an event that may help; `plugins` rejected it.
     pub fn unschedulable(&mut self, key: &Key, plugins: BTreeSet<&'static str>, now: u64) {
+        self.set_place(key, Place::InFlight);
         if let Some(q) = self.pods.get_mut(key) {
             q.timestamp = now;
-            q.place = Place::Unschedulable { plugins };
         }
+        self.set_place(key, Place::Unschedulable { plugins });
     }
 
     /// A pod whose attempt failed for another reason (a conflict while binding) backs off.
     pub fn backoff(&mut self, key: &Key, now: u64) {
+        self.set_place(key, Place::InFlight);
         if let Some(q) = self.pods.get_mut(key) {
             q.timestamp = now;
         }
@@ -177,20 +214,22 @@ impl SchedulingQueue {
         let until = q.timestamp.saturating_add(self.backoff_ms(q.attempts));
         if q.attempts == 0 || until <= now {
             self.activate(key);
-        } else if let Some(q) = self.pods.get_mut(key) {
-            q.place = Place::Backoff { until };
+        } else {
+            self.set_place(key, Place::Backoff { until });
         }
     }
 
     /// `MoveAllToActiveOrBackoffQueue` for the pods this event may help.
     pub fn on_cluster_event(&mut self, event: ClusterEvent, now: u64) {
         let keys: Vec<Key> = self
-            .pods
+            .unschedulable
             .iter()
-            .filter(|(_, q)| matches!(&q.place, Place::Unschedulable { plugins } if event.may_help(plugins)))
-            .map(|(k, _)| k.clone())
+            .filter(|(_, k)| {
+                self.pods.get(k).is_some_and(|q| matches!(&q.place, Place::Unschedulable { plugins } if event.may_help(plugins)))
+            })
+            .map(|(_, k)| k.clone())
             .collect();
-        for key in sorted(keys) {
+        for key in keys {
             self.requeue(&key, now);
         }
     }
@@ -198,22 +237,14 @@ impl SchedulingQueue {
     /// Moves pods whose backoff is over, and pods unschedulable for more than five minutes at
     /// one of the periodic checks.
     pub fn flush(&mut self, now: u64) {
-        let due: Vec<Key> = self
-            .pods
-            .iter()
-            .filter(|(_, q)| match q.place {
-                Place::Backoff { until } => until <= now,
-                Place::Unschedulable { .. } => self.leftover_at(q.timestamp) <= now,
-                _ => false,
-            })
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in sorted(due) {
-            if self.pods.get(&key).is_some_and(|q| matches!(q.place, Place::Backoff { .. })) {
-                self.activate(&key);
-            } else {
-                self.requeue(&key, now);
-            }
+        let done: Vec<Key> = self.backoff.iter().take_while(|(until, _)| *until <= now).map(|(_, k)| k.clone()).collect();
+        for key in done {
+            self.activate(&key);
+        }
+        let leftover: Vec<Key> =
+            self.unschedulable.iter().take_while(|(since, _)| self.leftover_at(*since) <= now).map(|(_, k)| k.clone()).collect();
+        for key in leftover {
+            self.requeue(&key, now);
         }
     }
 
@@ -226,37 +257,10 @@ impl SchedulingQueue {
 
     /// When the queue next has something to move, for the cluster's timer.
     pub fn next_due(&self) -> Option<u64> {
-        self.pods
-            .values()
-            .filter_map(|q| match q.place {
-                Place::Backoff { until } => Some(until),
-                Place::Unschedulable { .. } => Some(self.leftover_at(q.timestamp)),
-                _ => None,
-            })
-            .min()
+        let backoff = self.backoff.first().map(|(until, _)| *until);
+        let leftover = self.unschedulable.first().map(|(since, _)| self.leftover_at(*since));
+        backoff.into_iter().chain(leftover).min()
     }
-
-    /// How many pods wait in each part: (active, backoff, unschedulable, gated).
-    pub fn lengths(&self) -> (usize, usize, usize, usize) {
-        let mut n = (0, 0, 0, 0);
-        for q in self.pods.values() {
-            match q.place {
-                Place::Active { .. } => n.0 += 1,
-                Place::Backoff { .. } => n.1 += 1,
-                Place::Unschedulable { .. } => n.2 += 1,
-                Place::Gated => n.3 += 1,
-                Place::InFlight => {}
-            }
-        }
-        n
-    }
-}
-
-/// Keys in a stable order, so that moves (and the sequence numbers they take) do not depend
-/// on hash order.
-fn sorted(mut keys: Vec<Key>) -> Vec<Key> {
-    keys.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-    keys
 }
 
 #[cfg(test)]
