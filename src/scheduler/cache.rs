@@ -295,6 +295,8 @@ pub struct NodeInfo {
     pub pods_with_affinity: usize,
     /// How many of `pods` have required anti-affinity terms.
     pub pods_with_required_anti_affinity: usize,
+    /// Moves whenever a pod is added or removed, so that plugins can cache per-node counts.
+    pub generation: u64,
 }
 
 impl NodeInfo {
@@ -308,6 +310,7 @@ impl NodeInfo {
             pods: Vec::new(),
             pods_with_affinity: 0,
             pods_with_required_anti_affinity: 0,
+            generation: 0,
         }
     }
 
@@ -333,6 +336,7 @@ impl NodeInfo {
     }
 
     fn count(&mut self, pod: &PodInfo, sign: i64) {
+        self.generation = self.generation.wrapping_add(1);
         self.requested.add(&pod.requests, sign);
         self.non_zero_requested.add(&pod.non_zero, sign);
         let step = |n: &mut usize| *n = if sign > 0 { n.saturating_add(1) } else { n.saturating_sub(1) };

@@ -1,6 +1,8 @@
 //! PodTopologySpread: `whenUnsatisfiable: DoNotSchedule` constraints filter by skew,
 //! ScheduleAnyway constraints (and the system defaults) score (`plugins/podtopologyspread`).
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{PodSpec, TopologySpreadConstraint};
 
@@ -146,12 +148,51 @@ struct ScoreState {
     counts: Vec<BTreeMap<String, i64>>,
     weights: Vec<f64>,
     ignored: BTreeSet<String>,
+    /// Matching pods on each feasible node, per constraint (hostname constraints only).
+    host_counts: HashMap<Arc<str>, Vec<i64>>,
+}
+
+/// Matching-pod counts per (node, selector), valid while the node's generation is unchanged:
+/// counting every pod of the cluster in every cycle would dominate large clusters, and
+/// between two cycles only the nodes that gained or lost a pod change.
+#[derive(Default)]
+struct CountCache(HashMap<(Arc<str>, u64), (u64, i64)>);
+
+/// Entries beyond which the cache starts over (many selectors × many nodes).
+const COUNT_CACHE_LIMIT: usize = 200_000;
+
+impl CountCache {
+    /// An id for a constraint's selector in a namespace.
+    fn selector_id(c: &Constraint, namespace: &str) -> u64 {
+        let mut h = DefaultHasher::new();
+        format!("{namespace}|{:?}", c.selector).hash(&mut h);
+        h.finish()
+    }
+
+    fn count(&mut self, c: &Constraint, id: u64, node: &NodeInfo, namespace: &str) -> i64 {
+        if node.pods.is_empty() {
+            return 0;
+        }
+        let key = (node.name.clone(), id);
+        match self.0.get(&key) {
+            Some(&(generation, n)) if generation == node.generation => n,
+            _ => {
+                if self.0.len() >= COUNT_CACHE_LIMIT {
+                    self.0.clear();
+                }
+                let n = c.count(node, namespace);
+                self.0.insert(key, (node.generation, n));
+                n
+            }
+        }
+    }
 }
 
 #[derive(Default)]
 pub struct PodTopologySpread {
     filter: FilterState,
     score: ScoreState,
+    counts: CountCache,
 }
 
 fn has_all_keys(node: &NodeInfo, constraints: &[Constraint]) -> bool {
@@ -169,13 +210,15 @@ impl Plugin for PodTopologySpread {
             return Ok(false);
         };
         let mut counts = vec![BTreeMap::new(); constraints.len()];
+        let namespace = &cx.pod.key.namespace;
+        let ids: Vec<u64> = constraints.iter().map(|c| CountCache::selector_id(c, namespace)).collect();
         for node in cx.nodes.iter().filter(|n| has_all_keys(n, &constraints)) {
-            for (c, domain_counts) in constraints.iter().zip(counts.iter_mut()) {
+            for ((c, domain_counts), id) in constraints.iter().zip(counts.iter_mut()).zip(&ids) {
                 if !c.includes(spec, node) {
                     continue;
                 }
                 let value = node.label(&c.key).unwrap_or("").to_string();
-                *domain_counts.entry(value).or_insert(0) += c.count(node, &cx.pod.key.namespace);
+                *domain_counts.entry(value).or_insert(0) += self.counts.count(c, *id, node, namespace);
             }
         }
         self.filter = FilterState { constraints, counts };
@@ -211,23 +254,34 @@ impl Plugin for PodTopologySpread {
                 continue;
             }
             for (c, counts) in constraints.iter().zip(state.counts.iter_mut()) {
-                if c.key != HOSTNAME {
-                    counts.entry(node.label(&c.key).unwrap_or("").to_string()).or_insert(0);
+                let value = node.label(&c.key).unwrap_or("");
+                if c.key != HOSTNAME && !counts.contains_key(value) {
+                    counts.insert(value.to_string(), 0);
                 }
             }
         }
+        let namespace = &cx.pod.key.namespace;
+        let ids: Vec<u64> = constraints.iter().map(|c| CountCache::selector_id(c, namespace)).collect();
         for node in cx.nodes {
             if require_all && !has_all_keys(node, &constraints) {
                 continue;
             }
-            for (c, counts) in constraints.iter().zip(state.counts.iter_mut()) {
+            for ((c, counts), id) in constraints.iter().zip(state.counts.iter_mut()).zip(&ids) {
                 if c.key == HOSTNAME || !c.includes(spec, node) {
                     continue;
                 }
                 if let Some(n) = counts.get_mut(node.label(&c.key).unwrap_or("")) {
-                    *n += c.count(node, &cx.pod.key.namespace);
+                    *n += self.counts.count(c, *id, node, namespace);
                 }
             }
+        }
+        for node in feasible {
+            let per_constraint = constraints
+                .iter()
+                .zip(&ids)
+                .map(|(c, id)| if c.key == HOSTNAME { self.counts.count(c, *id, node, namespace) } else { 0 })
+                .collect();
+            state.host_counts.insert(node.name.clone(), per_constraint);
         }
         let scored = feasible.len() - state.ignored.len();
         state.weights = constraints
@@ -243,15 +297,20 @@ impl Plugin for PodTopologySpread {
         true
     }
     /// `Σ count·ln(size + 2) + (maxSkew − 1)` over the constraints whose key the node has.
-    fn score(&self, cx: &Cycle, node: &NodeInfo) -> i64 {
+    fn score(&self, _cx: &Cycle, node: &NodeInfo) -> i64 {
         let s = &self.score;
         if s.ignored.contains(&*node.name) {
             return 0;
         }
         let mut score = 0f64;
-        for ((c, counts), weight) in s.constraints.iter().zip(&s.counts).zip(&s.weights) {
+        let host_counts = s.host_counts.get(&node.name);
+        for (i, ((c, counts), weight)) in s.constraints.iter().zip(&s.counts).zip(&s.weights).enumerate() {
             let Some(value) = node.label(&c.key) else { continue };
-            let count = if c.key == HOSTNAME { c.count(node, &cx.pod.key.namespace) } else { counts.get(value).copied().unwrap_or(0) };
+            let count = if c.key == HOSTNAME {
+                host_counts.and_then(|h| h.get(i)).copied().unwrap_or(0)
+            } else {
+                counts.get(value).copied().unwrap_or(0)
+            };
             score += count as f64 * weight + (c.max_skew - 1) as f64;
         }
         score.round() as i64
