@@ -33,6 +33,13 @@ fn pod(name: &str, cpu: Option<&str>, memory: Option<&str>, node: Option<&str>) 
     format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n{selector}  containers:\n  - name: app\n    image: nginx\n{resources}")
 }
 
+/// A cluster of `nodes`, one pod with these requests, and the decision for it.
+fn decide(nodes: &[&str], cpu: Option<&str>, memory: Option<&str>) -> Value {
+    let mut c = cluster(nodes);
+    apply(&mut c, &pod("p", cpu, memory, None));
+    explain(&mut c, "p")
+}
+
 fn explain(c: &mut Cluster, name: &str) -> Value {
     c.advance(2000);
     let out = execute(c, &format!("sim explain pod {name} -o json"), None);
@@ -46,24 +53,37 @@ fn score(d: &Value, node: &str, plugin: &str) -> (i64, i64, i64) {
     (n("raw"), n("normalized"), n("weighted"))
 }
 
+/// Three nodes of the upstream rows with pods already on them: 3000/0 on n1 (10000/20000),
+/// 3000/5000 on n2 (10000/20000) and on n3 (10000/50000).
+fn rows_cluster() -> Cluster {
+    let mut c = cluster(&["n1 --cpu 10 --memory 20000", "n2 --cpu 10 --memory 20000", "n3 --cpu 10 --memory 50000"]);
+    apply(&mut c, &pod("a", Some("3"), Some("0"), Some("n1")));
+    apply(&mut c, &pod("b", Some("3"), Some("5000"), Some("n2")));
+    apply(&mut c, &pod("c", Some("3"), Some("5000"), Some("n3")));
+    c
+}
+
+/// The decision for a 3000/5000 pod on [`rows_cluster`].
+fn rows_with_requests() -> Value {
+    let mut c = rows_cluster();
+    apply(&mut c, &pod("p", Some("3"), Some("5000"), None));
+    explain(&mut c, "p")
+}
+
 #[test]
 fn least_allocated_rows_of_the_upstream_test() {
     // Nothing requested yet: 4000/10000 and 6000/10000, pod 3000/5000 → 37 and 50.
-    let mut c = cluster(&["n1 --cpu 4 --memory 10000", "n2 --cpu 6 --memory 10000"]);
-    apply(&mut c, &pod("p", Some("3"), Some("5000"), None));
-    let d = explain(&mut c, "p");
+    let d = decide(&["n1 --cpu 4 --memory 10000", "n2 --cpu 6 --memory 10000"], Some("3"), Some("5000"));
     assert_eq!(score(&d, "n1", "NodeResourcesFit").0, 37);
     assert_eq!(score(&d, "n2", "NodeResourcesFit").0, 50);
     assert_eq!(d["node"], "n2");
 
-    // Already requested 3000/0 and 3000/5000 on 10000/20000 nodes → 57 and 45.
-    let mut c = cluster(&["n1 --cpu 10 --memory 20000", "n2 --cpu 10 --memory 20000"]);
-    apply(&mut c, &pod("cpu-only", Some("3"), Some("0"), Some("n1")));
-    apply(&mut c, &pod("both", Some("3"), Some("5000"), Some("n2")));
-    apply(&mut c, &pod("p", Some("3"), Some("5000"), None));
-    let d = explain(&mut c, "p");
+    // Already requested 3000/0 and 3000/5000 on 10000/20000 nodes → 57 and 45; 3000/5000 on
+    // 10000/50000 → 60.
+    let d = rows_with_requests();
     assert_eq!(score(&d, "n1", "NodeResourcesFit").0, 57);
     assert_eq!(score(&d, "n2", "NodeResourcesFit").0, 45);
+    assert_eq!(score(&d, "n3", "NodeResourcesFit").0, 60);
 
     // Requested beyond capacity scores 0 for that resource (upstream: 6000 > 4000 gives cpu 0,
     // memory 100, node 50). The filter counts actual requests, so the overflow here comes from
@@ -118,37 +138,27 @@ fn an_invalid_configuration_is_refused_and_the_old_one_kept() {
 #[test]
 fn balanced_allocation_rows_of_the_upstream_test() {
     // Fractions after the pod: 0.75/0.5 → 87; 0.5/0.5 → 100.
-    let mut c = cluster(&["n1 --cpu 4 --memory 10000", "n2 --cpu 6 --memory 10000"]);
-    apply(&mut c, &pod("p", Some("3"), Some("5000"), None));
-    let d = explain(&mut c, "p");
+    let d = decide(&["n1 --cpu 4 --memory 10000", "n2 --cpu 6 --memory 10000"], Some("3"), Some("5000"));
     assert_eq!(score(&d, "n1", "NodeResourcesBalancedAllocation").0, 87);
     assert_eq!(score(&d, "n2", "NodeResourcesBalancedAllocation").0, 100);
 
     // 10000/20000 with 3000/0 then 3000/5000 already: 0.6/0.25 → 82; 0.6/0.5 → 95.
-    let mut c = cluster(&["n1 --cpu 10 --memory 20000", "n2 --cpu 10 --memory 20000", "n3 --cpu 10 --memory 50000"]);
-    apply(&mut c, &pod("a", Some("3"), Some("0"), Some("n1")));
-    apply(&mut c, &pod("b", Some("3"), Some("5000"), Some("n2")));
-    apply(&mut c, &pod("c", Some("3"), Some("5000"), Some("n3")));
-    apply(&mut c, &pod("p", Some("3"), Some("5000"), None));
-    let d = explain(&mut c, "p");
+    let d = rows_with_requests();
     assert_eq!(score(&d, "n1", "NodeResourcesBalancedAllocation").0, 82);
     assert_eq!(score(&d, "n2", "NodeResourcesBalancedAllocation").0, 95);
     // 10000/50000, 6000/10000 after the pod: 0.6/0.2 → 80.
     assert_eq!(score(&d, "n3", "NodeResourcesBalancedAllocation").0, 80);
 
     // A best-effort pod gets no balanced-allocation score at all.
-    apply(&mut c, &pod("best-effort", None, None, None));
-    let d = explain(&mut c, "best-effort");
-    for node in ["n1", "n2", "n3"] {
+    let d = decide(&["n1 --cpu 10 --memory 20000", "n2 --cpu 4 --memory 10000"], None, None);
+    for node in ["n1", "n2"] {
         assert_eq!(score(&d, node, "NodeResourcesBalancedAllocation"), (0, 0, 0));
     }
 }
 
 #[test]
 fn taint_toleration_scores_reverse_normalized_by_the_maximum() {
-    let mut c = cluster(&["n0", "n1 --taint a=1:PreferNoSchedule", "n2 --taint a=1:PreferNoSchedule --taint b=2:PreferNoSchedule"]);
-    apply(&mut c, &pod("p", None, None, None));
-    let d = explain(&mut c, "p");
+    let d = decide(&["n0", "n1 --taint a=1:PreferNoSchedule", "n2 --taint a=1:PreferNoSchedule --taint b=2:PreferNoSchedule"], None, None);
     let got: Vec<(i64, i64, i64)> = ["n0", "n1", "n2"].iter().map(|n| score(&d, n, "TaintToleration")).collect();
     assert_eq!(got, [(0, 100, 300), (1, 50, 150), (2, 0, 0)]);
 }
@@ -198,9 +208,7 @@ fn inter_pod_affinity_normalizes_between_minimum_and_maximum() {
 fn only_a_sample_of_large_clusters_is_scored() {
     let names: Vec<String> = (0..150).map(|i| format!("n{i:03}")).collect();
     let args: Vec<&str> = names.iter().map(String::as_str).collect();
-    let mut c = cluster(&args);
-    apply(&mut c, &pod("p", None, None, None));
-    let d = explain(&mut c, "p");
+    let d = decide(&args, None, None);
     // 151 nodes: max(50 − 151/125, 5) = 49% is 73, raised to the minimum of 100 feasible
     // nodes; the control plane (rejected) is looked at on the way.
     let nodes = d["nodes"].as_object().map(|m| m.len());

@@ -175,7 +175,7 @@ impl AffinityTerm {
 
     /// Whether a pod is one this term selects (`AffinityTerm.Matches`).
     pub fn matches(&self, pod: &PodInfo, namespaces: &NamespaceLabels) -> bool {
-        let in_namespace = self.namespaces.iter().any(|n| *n == pod.key.namespace)
+        let in_namespace = self.namespaces.contains(&pod.key.namespace)
             || self.namespace_selector.as_ref().is_some_and(|s| s.matches(namespaces.get(&pod.key.namespace)));
         in_namespace && self.selector.matches(Some(&pod.labels))
     }

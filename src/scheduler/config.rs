@@ -138,27 +138,15 @@ struct RawPoint {
     score: i64,
 }
 
-/// Every plugin name a profile may mention.
-const KNOWN_PLUGINS: &[&str] = &[
-    "SchedulingGates",
-    "PrioritySort",
-    "NodeUnschedulable",
-    "NodeName",
-    "TaintToleration",
-    "NodeAffinity",
-    "NodePorts",
-    "NodeResourcesFit",
-    "VolumeRestrictions",
-    "NodeVolumeLimits",
-    "VolumeBinding",
-    "VolumeZone",
-    "PodTopologySpread",
-    "InterPodAffinity",
-    "DefaultPreemption",
-    "NodeResourcesBalancedAllocation",
-    "ImageLocality",
-    "DefaultBinder",
-];
+/// The default plugins that neither filter nor score here (queue sort, gates, binding, the
+/// volume plugins kubeglass has nothing for); a profile may still name them.
+const OTHER_PLUGINS: &[&str] =
+    &["SchedulingGates", "PrioritySort", "VolumeRestrictions", "NodeVolumeLimits", "VolumeZone", "DefaultPreemption", "DefaultBinder"];
+
+/// Whether a profile may mention a plugin by this name.
+fn known(name: &str) -> bool {
+    FILTERS.contains(&name) || DEFAULT_SCORE_WEIGHTS.iter().any(|(n, _)| *n == name) || OTHER_PLUGINS.contains(&name)
+}
 
 /// A field error as `field.Error` prints it.
 fn invalid(path: &str, value: impl std::fmt::Display, detail: &str) -> String {
@@ -283,7 +271,7 @@ fn profile(i: usize, raw: RawProfile, single: bool, errors: &mut Vec<String>) ->
             }
         }
         for e in set.enabled.iter().flatten() {
-            if !KNOWN_PLUGINS.contains(&e.name.as_str()) {
+            if !known(&e.name) {
                 errors.push(format!(
                     "initializing profiles: creating profile for scheduler name {}: {point} plugin {:?} does not exist",
                     p.scheduler_name, e.name
@@ -327,7 +315,7 @@ fn profile(i: usize, raw: RawProfile, single: bool, errors: &mut Vec<String>) ->
                     p.balanced_resources = list.iter().filter_map(|r| r.get("name").and_then(Value::as_str).map(str::to_string)).collect();
                 }
             }
-            other if KNOWN_PLUGINS.contains(&other) => {}
+            other if known(other) => {}
             other => errors.push(format!("{path}.pluginConfig[{j}]: Invalid value: {other:?}: plugin {other:?} does not exist")),
         }
     }

@@ -71,7 +71,7 @@ impl Decision {
         self.scores.get(feasible_index * n..(feasible_index + 1) * n).unwrap_or(&[])
     }
 
-    /// Weighted sum of the nodes that were scored, for the text table.
+    /// The filter rejections, one per rejected node.
     pub fn rejections(&self) -> impl Iterator<Item = &Rejection> {
         self.nodes.iter().filter_map(|n| n.rejection.as_ref())
     }
@@ -202,11 +202,9 @@ impl Framework {
             }
         }
         let weights: Vec<i64> = decision.plugins.iter().map(|(_, w)| *w).collect();
-        let mut f = 0;
-        for verdict in decision.nodes.iter_mut().filter(|v| v.rejection.is_none()) {
+        for (f, verdict) in decision.nodes.iter_mut().filter(|v| v.rejection.is_none()).enumerate() {
             let scores = decision.scores.get(f * n..(f + 1) * n).unwrap_or(&[]);
             verdict.total = scores.iter().zip(&weights).map(|(s, w)| s.normalized.saturating_mul(*w)).fold(0, i64::saturating_add);
-            f += 1;
         }
     }
 }

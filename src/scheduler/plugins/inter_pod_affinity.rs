@@ -86,7 +86,7 @@ impl Plugin for InterPodAffinity {
             }
         }
         // The first pod of a group that selects itself may go anywhere its keys exist.
-        if !satisfied && !(self.affinity.is_empty() && matches_all(terms, cx.pod, &cx.objects.namespace_labels)) {
+        if !(satisfied || self.affinity.is_empty() && matches_all(terms, cx.pod, &cx.objects.namespace_labels)) {
             return Err(Rejection::unresolvable(NAME, "node(s) didn't match pod affinity rules"));
         }
         let anti_hit =
@@ -117,30 +117,21 @@ impl Plugin for InterPodAffinity {
                 continue;
             }
             for existing in &node.pods {
-                for (w, term) in &own.preferred_affinity {
-                    if term.matches(existing, ns) {
-                        add_pair(&mut scores, term, node, *w);
+                // The pod's preferred terms that select the existing pod, and the existing
+                // pod's terms that select the pod: affinity adds, anti-affinity subtracts.
+                let mut add = |terms: &[(i64, AffinityTerm)], target: &PodInfo, sign: i64| {
+                    for (w, term) in terms.iter().filter(|(_, t)| t.matches(target, ns)) {
+                        add_pair(&mut scores, term, node, sign * w);
                     }
-                }
-                for (w, term) in &own.preferred_anti_affinity {
-                    if term.matches(existing, ns) {
-                        add_pair(&mut scores, term, node, -w);
-                    }
-                }
+                };
+                add(&own.preferred_affinity, existing, 1);
+                add(&own.preferred_anti_affinity, existing, -1);
                 let theirs = &existing.affinity;
+                add(&theirs.preferred_affinity, pod, 1);
+                add(&theirs.preferred_anti_affinity, pod, -1);
                 if self.hard_pod_affinity_weight > 0 {
                     for term in theirs.required_affinity.iter().filter(|t| t.matches(pod, ns)) {
                         add_pair(&mut scores, term, node, self.hard_pod_affinity_weight);
-                    }
-                }
-                for (w, term) in &theirs.preferred_affinity {
-                    if term.matches(pod, ns) {
-                        add_pair(&mut scores, term, node, *w);
-                    }
-                }
-                for (w, term) in &theirs.preferred_anti_affinity {
-                    if term.matches(pod, ns) {
-                        add_pair(&mut scores, term, node, -w);
                     }
                 }
             }
