@@ -10,7 +10,7 @@ pub mod plugins;
 mod preemption;
 pub mod queue;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Pod;
@@ -66,6 +66,10 @@ pub struct Scheduler {
     node_index: HashMap<Arc<str>, usize>,
     /// Pods counted on a node (bound, or assumed while their binding is in flight).
     assigned: HashMap<Key, Arc<str>>,
+    /// Pods this scheduler bound that its informer has not yet reported bound.
+    assumed: HashSet<Key>,
+    /// Pods bound to a node the cache does not have (yet, or any more).
+    orphans: HashMap<Key, Arc<PodInfo>>,
     /// Pods waiting to be scheduled, at their latest version.
     pending: HashMap<Key, Arc<Pod>>,
     queue: SchedulingQueue,
@@ -87,6 +91,8 @@ impl Default for Scheduler {
             nodes: Vec::new(),
             node_index: HashMap::new(),
             assigned: HashMap::new(),
+            assumed: HashSet::new(),
+            orphans: HashMap::new(),
             pending: HashMap::new(),
             queue: SchedulingQueue::default(),
             objects: Informers::default(),
@@ -191,7 +197,10 @@ impl Scheduler {
         let existing = self.node_index.get(name).copied();
         match (existing, deleted) {
             (Some(i), true) => {
-                self.nodes.remove(i);
+                let gone = self.nodes.remove(i);
+                for pod in gone.pods {
+                    self.orphans.insert(pod.key.clone(), pod);
+                }
                 self.reindex();
             }
             (Some(i), false) => {
@@ -205,14 +214,11 @@ impl Scheduler {
             }
             (None, false) => {
                 let mut info = NodeInfo::new(Arc::new(node.clone()));
-                // Pods bound to the node before the scheduler saw it (static assignments).
-                for (key, on) in &self.assigned {
-                    if *on == info.name {
-                        if let Some(p) = self.pending.get(key) {
-                            if let Ok(pi) = PodInfo::of(key.clone(), p.clone()) {
-                                info.add_pod(Arc::new(pi));
-                            }
-                        }
+                // Pods bound to the node before the scheduler saw it.
+                let here: Vec<Key> = self.assigned.iter().filter(|(_, on)| **on == info.name).map(|(k, _)| k.clone()).collect();
+                for key in here {
+                    if let Some(pod) = self.orphans.remove(&key) {
+                        info.add_pod(pod);
                     }
                 }
                 let at = self.nodes.partition_point(|n| n.name < info.name);
@@ -242,6 +248,7 @@ impl Scheduler {
             if deleted {
                 self.forget_decision(&key);
             }
+            self.assumed.remove(&key);
             if self.forget(&key) {
                 self.queue.on_cluster_event(ClusterEvent::AssignedPodDelete, now);
             }
@@ -253,7 +260,8 @@ impl Scheduler {
             self.queue.remove(&key);
             self.gated_to_report.remove(&key);
             let Ok(info) = PodInfo::of(key.clone(), pod) else { return };
-            let fresh = !self.assigned.contains_key(&key);
+            // Bound as far as the informer is concerned for the first time (AssignedPodAdd).
+            let fresh = !self.assigned.contains_key(&key) || self.assumed.remove(&key);
             // The cache keeps the latest version (labels, deletion), on the node it is bound to.
             self.forget(&key);
             self.assume(Arc::new(info), &node);
@@ -284,6 +292,7 @@ impl Scheduler {
     fn assume(&mut self, pod: Arc<PodInfo>, node: &str) {
         let Some(&i) = self.node_index.get(node) else {
             self.assigned.insert(pod.key.clone(), node.into());
+            self.orphans.insert(pod.key.clone(), pod);
             return;
         };
         let Some(info) = self.nodes.get_mut(i) else { return };
@@ -294,6 +303,7 @@ impl Scheduler {
     /// Removes a pod from its node in the cache; true if it was counted somewhere.
     fn forget(&mut self, key: &Key) -> bool {
         let Some(node) = self.assigned.remove(key) else { return false };
+        self.orphans.remove(key);
         if let Some(info) = self.node_index.get(&node).and_then(|i| self.nodes.get_mut(*i)) {
             info.remove_pod(key);
         }
@@ -387,6 +397,7 @@ impl Scheduler {
     fn bind(&mut self, client: &mut Client, info: Arc<PodInfo>, node: &str) {
         let key = info.key.clone();
         self.assume(info, node);
+        self.assumed.insert(key.clone());
         match client.bind(&key, node) {
             Ok(bound) => {
                 self.pending.remove(&key);
@@ -395,6 +406,7 @@ impl Scheduler {
             }
             Err(_) => {
                 self.forget(&key);
+                self.assumed.remove(&key);
                 self.queue.backoff(&key, client.now_ms());
             }
         }
