@@ -117,11 +117,26 @@ impl Framework {
     }
 
     /// Runs the filters that PreFilter did not skip, in order; the first rejection wins.
-    pub fn filter(&self, run: &[bool], cx: &Cycle, node: &NodeInfo) -> Result<(), Rejection> {
+    fn filter_once(&self, run: &[bool], cx: &Cycle, node: &NodeInfo) -> Result<(), Rejection> {
         for (r, _) in self.plugins.iter().zip(run).filter(|(_, run)| **run) {
             r.plugin.filter(cx, node)?;
         }
         Ok(())
+    }
+
+    /// `RunFilterPluginsWithNominatedPods`: the pod must fit both with the pods nominated to
+    /// the node that are at least as important added, and without them.
+    pub fn filter(&self, run: &[bool], cx: &Cycle, node: &NodeInfo) -> Result<(), Rejection> {
+        let nominated = cx.nominated.get(&node.name).into_iter().flatten();
+        let mut ahead = nominated.filter(|p| p.priority >= cx.pod.priority && p.key != cx.pod.key).peekable();
+        if ahead.peek().is_some() {
+            let mut with = node.clone();
+            for p in ahead {
+                with.add_pod(p.clone());
+            }
+            self.filter_once(run, cx, &with)?;
+        }
+        self.filter_once(run, cx, node)
     }
 
     /// One cycle over `nodes` (from `start`, round robin). Returns the decision and how many
@@ -146,6 +161,15 @@ impl Framework {
             Err(rejection) => {
                 decision.message = Some(format!("0/{all} nodes are available: {}.", rejection.reasons.join(", ")));
                 decision.pre_filter = Some(rejection);
+                return (decision, 0);
+            }
+        }
+        // A pod nominated by an earlier preemption tries its node first (`evaluateNominatedNode`).
+        let nominated = cx.pod.pod.status.as_ref().and_then(|s| s.nominated_node_name.as_deref());
+        if let Some(index) = nominated.and_then(|n| cx.nodes.iter().position(|i| &*i.name == n)) {
+            if let Some(node) = cx.nodes.get(index).filter(|n| self.filter(&self.run, cx, n).is_ok()) {
+                decision.nodes.push(NodeVerdict { name: node.name.clone(), index, rejection: None, total: 0 });
+                decision.node = Some(node.name.to_string());
                 return (decision, 0);
             }
         }

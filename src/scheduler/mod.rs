@@ -72,6 +72,8 @@ pub struct Scheduler {
     orphans: HashMap<Key, Arc<PodInfo>>,
     /// Pods waiting to be scheduled, at their latest version.
     pending: HashMap<Key, Arc<Pod>>,
+    /// Pending pods that preemption nominated to a node, by node.
+    nominated: HashMap<Arc<str>, Vec<Arc<PodInfo>>>,
     queue: SchedulingQueue,
     objects: Informers,
     /// Gated pods whose SchedulingGated condition is still to be written.
@@ -94,6 +96,7 @@ impl Default for Scheduler {
             assumed: HashSet::new(),
             orphans: HashMap::new(),
             pending: HashMap::new(),
+            nominated: HashMap::new(),
             queue: SchedulingQueue::default(),
             objects: Informers::default(),
             gated_to_report: BTreeSet::new(),
@@ -243,6 +246,7 @@ impl Scheduler {
         let finished = matches!(phase, Some("Succeeded" | "Failed"));
         if deleted || finished {
             self.pending.remove(&key);
+            self.unnominate(&key);
             self.queue.remove(&key);
             self.gated_to_report.remove(&key);
             if deleted {
@@ -257,6 +261,7 @@ impl Scheduler {
         let pod = Arc::new(pod.clone());
         if let Some(node) = node {
             self.pending.remove(&key);
+            self.unnominate(&key);
             self.queue.remove(&key);
             self.gated_to_report.remove(&key);
             let Ok(info) = PodInfo::of(key.clone(), pod) else { return };
@@ -283,10 +288,27 @@ impl Scheduler {
             self.gated_to_report.insert(key.clone());
         }
         let priority = spec.and_then(|s| s.priority).unwrap_or(0);
+        self.unnominate(&key);
+        if let Some(node) = pod.status.as_ref().and_then(|s| s.nominated_node_name.as_deref()).filter(|n| !n.is_empty()) {
+            if let Ok(info) = PodInfo::of(key.clone(), pod.clone()) {
+                self.nominated.entry(node.into()).or_default().push(Arc::new(info));
+            }
+        }
         self.pending.insert(key.clone(), pod);
         if changed || !self.queue.contains(&key) {
             self.queue.add_or_update(&key, priority, gated, now);
         }
+    }
+
+    /// Forgets a pod's nomination (it was bound, deleted, or nominated elsewhere).
+    fn unnominate(&mut self, key: &Key) {
+        if self.nominated.is_empty() {
+            return;
+        }
+        for pods in self.nominated.values_mut() {
+            pods.retain(|p| p.key != *key);
+        }
+        self.nominated.retain(|_, pods| !pods.is_empty());
     }
 
     fn assume(&mut self, pod: Arc<PodInfo>, node: &str) {
@@ -357,7 +379,7 @@ impl Scheduler {
         };
         let scheduler_name = pod.spec.as_ref().and_then(|s| s.scheduler_name.as_deref()).unwrap_or("default-scheduler");
         let Some(fw) = self.frameworks.iter_mut().find(|f| f.profile.scheduler_name == scheduler_name) else { return };
-        let cx = Cycle { pod: &info, nodes: &self.nodes, objects: &self.objects };
+        let cx = Cycle { pod: &info, nodes: &self.nodes, objects: &self.objects, nominated: &self.nominated };
         let (decision, processed) = fw.schedule(&cx, self.next_start_node_index, self.config.percentage_of_nodes_to_score, client.rng());
         if !self.nodes.is_empty() {
             self.next_start_node_index = (self.next_start_node_index + processed) % self.nodes.len();
@@ -378,10 +400,10 @@ impl Scheduler {
                     self.evict(client, &info, &candidate);
                     nominate = Some(candidate.node.to_string());
                 }
-                Err(post_filter) => {
-                    message = format!("{message} {post_filter}");
+                Err(none) => {
+                    message = format!("{message} {}", none.message);
                     let had = pod.status.as_ref().and_then(|s| s.nominated_node_name.as_deref()).is_some_and(|n| !n.is_empty());
-                    nominate = had.then(String::new);
+                    nominate = (had && none.clear_nomination).then(String::new);
                 }
             }
         }

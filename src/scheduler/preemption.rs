@@ -130,26 +130,40 @@ fn pick(candidates: Vec<Candidate>) -> Option<Candidate> {
     best
 }
 
-/// `Evaluator.Preempt` up to choosing the node: the chosen candidate, or the PostFilter
-/// message (`preemption: …`) that explains why there is none.
-pub fn preempt(fw: &Framework, cx: &Cycle, decision: &Decision, pdbs: &[Arc<Object>], rng: &mut Rng) -> Result<Candidate, String> {
+/// Why preemption chose no node: the PostFilter message (`preemption: …`), and whether the
+/// pod's nominated node is to be cleared (no candidates) or kept (the pod was not eligible).
+pub struct NoCandidate {
+    pub message: String,
+    pub clear_nomination: bool,
+}
+
+fn not_eligible(message: &str) -> NoCandidate {
+    NoCandidate { message: format!("preemption: {message}"), clear_nomination: false }
+}
+
+/// `Evaluator.Preempt` up to choosing the node: the chosen candidate, or why there is none.
+pub fn preempt(fw: &Framework, cx: &Cycle, decision: &Decision, pdbs: &[Arc<Object>], rng: &mut Rng) -> Result<Candidate, NoCandidate> {
     let spec = cx.pod.pod.spec.as_ref();
     if spec.and_then(|s| s.preemption_policy.as_deref()) == Some("Never") {
-        return Err("preemption: not eligible due to preemptionPolicy=Never.".to_string());
+        return Err(not_eligible("not eligible due to preemptionPolicy=Never."));
     }
     let nominated = cx.pod.pod.status.as_ref().and_then(|s| s.nominated_node_name.as_deref()).filter(|n| !n.is_empty());
     if let Some(node) = nominated.and_then(|n| cx.nodes.iter().find(|i| &*i.name == n)) {
         let rejected_there =
             decision.nodes.iter().any(|v| v.name == node.name && v.rejection.as_ref().is_some_and(|r| !r.resolvable_by_preemption));
         if !rejected_there && node.pods.iter().any(|p| p.terminating && p.priority < cx.pod.priority) {
-            return Err("preemption: not eligible due to a terminating pod on the nominated node.".to_string());
+            return Err(not_eligible("not eligible due to a terminating pod on the nominated node."));
         }
     }
     let all = cx.nodes.len();
     let mut statuses: Vec<String> = Vec::new();
     let mut potential: Vec<&NodeInfo> = Vec::new();
+    let none = |statuses: &mut dyn Iterator<Item = &str>| NoCandidate {
+        message: format!("preemption: {}", fit_error(all, statuses)),
+        clear_nomination: true,
+    };
     if decision.pre_filter.is_some() {
-        return Err(format!("preemption: {}", fit_error(all, std::iter::repeat_n(NOT_HELPFUL, all))));
+        return Err(none(&mut std::iter::repeat_n(NOT_HELPFUL, all)));
     }
     for v in &decision.nodes {
         match &v.rejection {
@@ -176,5 +190,5 @@ pub fn preempt(fw: &Framework, cx: &Cycle, decision: &Decision, pdbs: &[Arc<Obje
             }
         }
     }
-    pick(candidates).ok_or_else(|| format!("preemption: {}", fit_error(all, statuses.iter().map(String::as_str))))
+    pick(candidates).ok_or_else(|| none(&mut statuses.iter().map(String::as_str)))
 }

@@ -15,6 +15,9 @@ mod volume_binding;
 pub use node_affinity::node_matches_required;
 pub use taint_toleration::tolerates;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use super::cache::{NodeInfo, PodInfo};
 use super::config::Profile;
 use super::Informers;
@@ -45,6 +48,8 @@ pub struct Cycle<'a> {
     pub pod: &'a PodInfo,
     pub nodes: &'a [NodeInfo],
     pub objects: &'a Informers,
+    /// Pending pods nominated to a node by preemption, by node.
+    pub nominated: &'a HashMap<Arc<str>, Vec<Arc<PodInfo>>>,
 }
 
 /// A plugin's extension points, as upstream's small interfaces; a plugin implements the ones
