@@ -285,6 +285,8 @@ impl PodInfo {
 /// What the scheduler's cache knows about a node: the node and the pods it has been given.
 #[derive(Clone, Debug)]
 pub struct NodeInfo {
+    /// Unique for the scheduler's lifetime (a node deleted and added again gets a new one).
+    pub id: u64,
     pub name: Arc<str>,
     pub node: Arc<Node>,
     pub allocatable: Resources,
@@ -300,8 +302,9 @@ pub struct NodeInfo {
 }
 
 impl NodeInfo {
-    pub fn new(node: Arc<Node>) -> NodeInfo {
+    pub fn new(id: u64, node: Arc<Node>) -> NodeInfo {
         NodeInfo {
+            id,
             name: node.metadata.name.as_deref().unwrap_or("").into(),
             allocatable: allocatable(&node),
             node,

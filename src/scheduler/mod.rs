@@ -82,6 +82,7 @@ pub struct Scheduler {
     decision_order: VecDeque<Key>,
     decision_verdicts: usize,
     next_start_node_index: usize,
+    next_node_id: u64,
 }
 
 impl Default for Scheduler {
@@ -104,6 +105,7 @@ impl Default for Scheduler {
             decision_order: VecDeque::new(),
             decision_verdicts: 0,
             next_start_node_index: 0,
+            next_node_id: 0,
         }
     }
 }
@@ -216,7 +218,8 @@ impl Scheduler {
                 }
             }
             (None, false) => {
-                let mut info = NodeInfo::new(Arc::new(node.clone()));
+                self.next_node_id += 1;
+                let mut info = NodeInfo::new(self.next_node_id, Arc::new(node.clone()));
                 // Pods bound to the node before the scheduler saw it.
                 let here: Vec<Key> = self.assigned.iter().filter(|(_, on)| **on == info.name).map(|(k, _)| k.clone()).collect();
                 for key in here {

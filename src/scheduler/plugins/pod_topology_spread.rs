@@ -152,39 +152,46 @@ struct ScoreState {
     host_counts: HashMap<Arc<str>, Vec<i64>>,
 }
 
-/// Matching-pod counts per (node, selector), valid while the node's generation is unchanged:
+/// Matching-pod counts per selector and node, valid while the node's generation is unchanged:
 /// counting every pod of the cluster in every cycle would dominate large clusters, and
-/// between two cycles only the nodes that gained or lost a pod change.
+/// between two cycles only the nodes that gained or lost a pod change. Per selector, a slot
+/// per node id holds the generation counted and the count.
 #[derive(Default)]
-struct CountCache(HashMap<(Arc<str>, u64), (u64, i64)>);
+struct CountCache(HashMap<u64, Vec<Option<(u64, i64)>>>);
 
-/// Entries beyond which the cache starts over (many selectors × many nodes).
-const COUNT_CACHE_LIMIT: usize = 200_000;
+/// Selectors beyond which the cache starts over.
+const COUNT_CACHE_SELECTORS: usize = 64;
 
 impl CountCache {
-    /// An id for a constraint's selector in a namespace.
-    fn selector_id(c: &Constraint, namespace: &str) -> u64 {
+    /// The slots of a constraint's selector in a namespace.
+    fn slots(&mut self, c: &Constraint, namespace: &str) -> &mut Vec<Option<(u64, i64)>> {
         let mut h = DefaultHasher::new();
         format!("{namespace}|{:?}", c.selector).hash(&mut h);
-        h.finish()
+        let id = h.finish();
+        if self.0.len() >= COUNT_CACHE_SELECTORS && !self.0.contains_key(&id) {
+            self.0.clear();
+        }
+        self.0.entry(id).or_default()
     }
+}
 
-    fn count(&mut self, c: &Constraint, id: u64, node: &NodeInfo, namespace: &str) -> i64 {
-        if node.pods.is_empty() {
-            return 0;
+/// The count for a node, from its slot when the node has not changed since it was counted.
+fn cached_count(slots: &mut Vec<Option<(u64, i64)>>, c: &Constraint, node: &NodeInfo, namespace: &str) -> i64 {
+    if node.pods.is_empty() {
+        return 0;
+    }
+    let Ok(index) = usize::try_from(node.id) else { return c.count(node, namespace) };
+    if slots.len() <= index {
+        slots.resize(index + 1, None);
+    }
+    match slots.get_mut(index) {
+        Some(Some((generation, n))) if *generation == node.generation => *n,
+        Some(slot) => {
+            let n = c.count(node, namespace);
+            *slot = Some((node.generation, n));
+            n
         }
-        let key = (node.name.clone(), id);
-        match self.0.get(&key) {
-            Some(&(generation, n)) if generation == node.generation => n,
-            _ => {
-                if self.0.len() >= COUNT_CACHE_LIMIT {
-                    self.0.clear();
-                }
-                let n = c.count(node, namespace);
-                self.0.insert(key, (node.generation, n));
-                n
-            }
-        }
+        None => c.count(node, namespace),
     }
 }
 
@@ -211,14 +218,11 @@ impl Plugin for PodTopologySpread {
         };
         let mut counts = vec![BTreeMap::new(); constraints.len()];
         let namespace = &cx.pod.key.namespace;
-        let ids: Vec<u64> = constraints.iter().map(|c| CountCache::selector_id(c, namespace)).collect();
-        for node in cx.nodes.iter().filter(|n| has_all_keys(n, &constraints)) {
-            for ((c, domain_counts), id) in constraints.iter().zip(counts.iter_mut()).zip(&ids) {
-                if !c.includes(spec, node) {
-                    continue;
-                }
+        for (c, domain_counts) in constraints.iter().zip(counts.iter_mut()) {
+            let slots = self.counts.slots(c, namespace);
+            for node in cx.nodes.iter().filter(|n| has_all_keys(n, &constraints) && c.includes(spec, n)) {
                 let value = node.label(&c.key).unwrap_or("").to_string();
-                *domain_counts.entry(value).or_insert(0) += self.counts.count(c, *id, node, namespace);
+                *domain_counts.entry(value).or_insert(0) += cached_count(slots, c, node, namespace);
             }
         }
         self.filter = FilterState { constraints, counts };
@@ -261,27 +265,27 @@ impl Plugin for PodTopologySpread {
             }
         }
         let namespace = &cx.pod.key.namespace;
-        let ids: Vec<u64> = constraints.iter().map(|c| CountCache::selector_id(c, namespace)).collect();
-        for node in cx.nodes {
-            if require_all && !has_all_keys(node, &constraints) {
+        for (i, (c, counts)) in constraints.iter().zip(state.counts.iter_mut()).enumerate() {
+            let slots = self.counts.slots(c, namespace);
+            if c.key == HOSTNAME {
+                // Per-node counts, for Score.
+                for node in feasible {
+                    let n = cached_count(slots, c, node, namespace);
+                    let entry = state.host_counts.entry(node.name.clone()).or_insert_with(|| vec![0; constraints.len()]);
+                    if let Some(slot) = entry.get_mut(i) {
+                        *slot = n;
+                    }
+                }
                 continue;
             }
-            for ((c, counts), id) in constraints.iter().zip(state.counts.iter_mut()).zip(&ids) {
-                if c.key == HOSTNAME || !c.includes(spec, node) {
+            for node in cx.nodes {
+                if (require_all && !has_all_keys(node, &constraints)) || !c.includes(spec, node) {
                     continue;
                 }
                 if let Some(n) = counts.get_mut(node.label(&c.key).unwrap_or("")) {
-                    *n += self.counts.count(c, *id, node, namespace);
+                    *n += cached_count(slots, c, node, namespace);
                 }
             }
-        }
-        for node in feasible {
-            let per_constraint = constraints
-                .iter()
-                .zip(&ids)
-                .map(|(c, id)| if c.key == HOSTNAME { self.counts.count(c, *id, node, namespace) } else { 0 })
-                .collect();
-            state.host_counts.insert(node.name.clone(), per_constraint);
         }
         let scored = feasible.len() - state.ignored.len();
         state.weights = constraints
