@@ -167,6 +167,9 @@ impl Config {
     /// prints when it refuses to start with it.
     pub fn parse(text: &str) -> Result<Config, String> {
         let value: Value = serde_yaml::from_str(text).map_err(|e| format!("error converting YAML to JSON: {e}"))?;
+        if !value.is_object() {
+            return Err(format!("Object 'Kind' is missing in '{}'", text.trim()));
+        }
         let raw: RawConfig = serde_json::from_value(value).map_err(decode_error)?;
         let (version, kind) = (raw.api_version.as_deref().unwrap_or(""), raw.kind.as_deref().unwrap_or(""));
         if kind != "KubeSchedulerConfiguration" || version != "kubescheduler.config.k8s.io/v1" {

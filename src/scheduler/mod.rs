@@ -413,8 +413,7 @@ impl Scheduler {
         let mut decision = decision;
         decision.message = Some(message.clone());
         self.keep_decision(decision);
-        let reason = if self.nodes.is_empty() { "SchedulerError" } else { "Unschedulable" };
-        self.fail(client, &key, &pod, reason, message, nominate);
+        self.fail(client, &key, &pod, "Unschedulable", message, nominate);
         self.queue.unschedulable(&key, plugins, now);
     }
 
