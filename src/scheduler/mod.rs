@@ -470,6 +470,15 @@ impl Scheduler {
                 client.event(&deleted, "Normal", "Preempted", format!("Preempted by pod {uid} on node {}", candidate.node));
             }
         }
+        // Less important pods nominated to the node lose their nomination: the room is taken.
+        let nominated = self.nominated.get(&candidate.node).into_iter().flatten();
+        for pod in nominated.filter(|p| p.priority < preemptor.priority) {
+            let _ = client.patch(&pod.key, "update status", |o| {
+                if let Object::Pod(p) = o {
+                    p.status.get_or_insert_with(Default::default).nominated_node_name = None;
+                }
+            });
+        }
     }
 }
 
