@@ -3,8 +3,8 @@
 //! Tests, session scripts, lessons and the browser console all go through [`execute`]; what it
 //! returns is what a terminal would show (kubectl's errors included, in kubectl's words).
 mod apply;
-mod explain_pod;
 mod get;
+mod scheduler;
 pub mod script;
 mod sim;
 mod table;

@@ -23,24 +23,12 @@ pub fn run(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<Str
         }
         ("node", Some("add")) => node_add(cluster, &args),
         ("node", other) => Err(format!("error: unknown command {:?} for \"sim node\"", other.unwrap_or(""))),
-        ("explain", Some("pod" | "pods" | "po")) => super::explain_pod::explain(cluster, &args),
+        ("explain", Some("pod" | "pods" | "po")) => super::scheduler::explain(cluster, &args),
         ("explain", _) => Err("error: usage: sim explain pod NAME [-n NAMESPACE] [-o json]".to_string()),
-        ("scheduler", Some("config")) => scheduler_config(cluster, &args, input),
+        ("scheduler", Some("config")) => super::scheduler::config(cluster, &args, input),
         ("scheduler", _) => Err("error: usage: sim scheduler config -f FILE|-".to_string()),
         (other, _) => Err(format!("error: unknown command {other:?} for \"sim\"")),
     }
-}
-
-/// `sim scheduler config -f FILE|-`: restarts the scheduler with a KubeSchedulerConfiguration.
-/// An invalid one is refused with kube-scheduler's validation errors, and the scheduler keeps
-/// the configuration it had.
-fn scheduler_config(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<String, String> {
-    let [source] = args.filenames.as_slice() else { return Err("error: usage: sim scheduler config -f FILE|-".to_string()) };
-    let (text, _) = input.read(source)?;
-    let config = crate::scheduler::config::Config::parse(&text).map_err(|e| format!("error: invalid KubeSchedulerConfiguration: {e}"))?;
-    let names: Vec<String> = config.profiles.iter().map(|p| p.scheduler_name.clone()).collect();
-    cluster.configure_scheduler(config);
-    Ok(format!("scheduler configured: profiles {}", names.join(", ")))
 }
 
 /// Parses a Go duration (`300ms`, `30s`, `5m`, `1h30m`) into milliseconds, up to 30 days.

@@ -1,10 +1,11 @@
-//! `sim explain pod NAME [-n NS] [-o json]`: the scheduler's latest decision for a pod, as a
-//! per-node table (filter verdict, each score plugin's normalized score × weight, the total,
-//! the chosen node marked) or as JSON for tools and tests.
+//! `sim` commands about the scheduler. `sim explain pod NAME [-n NS] [-o json]`: its latest
+//! decision for a pod, as a per-node table (filter verdict, each score plugin's normalized
+//! score × weight, the total, the chosen node marked) or as JSON for tools and tests.
+//! `sim scheduler config -f FILE|-`: a new KubeSchedulerConfiguration.
 use serde_json::{json, Map, Value};
 
 use super::table::render;
-use super::{get::to_json, Args};
+use super::{get::to_json, Args, Input};
 use crate::api::{info, Key};
 use crate::apiserver::ApiError;
 use crate::scheduler::Decision;
@@ -95,4 +96,16 @@ fn as_table(d: &Decision) -> String {
     }
     out.push_str(&render(&rows));
     out
+}
+
+/// `sim scheduler config -f FILE|-`: restarts the scheduler with a KubeSchedulerConfiguration.
+/// An invalid one is refused with kube-scheduler's validation errors, and the scheduler keeps
+/// the configuration it had.
+pub fn config(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<String, String> {
+    let [source] = args.filenames.as_slice() else { return Err("error: usage: sim scheduler config -f FILE|-".to_string()) };
+    let (text, _) = input.read(source)?;
+    let config = crate::scheduler::config::Config::parse(&text).map_err(|e| format!("error: invalid KubeSchedulerConfiguration: {e}"))?;
+    let names: Vec<String> = config.profiles.iter().map(|p| p.scheduler_name.clone()).collect();
+    cluster.configure_scheduler(config);
+    Ok(format!("scheduler configured: profiles {}", names.join(", ")))
 }
