@@ -238,3 +238,45 @@ fn ties_are_broken_by_the_seeded_rng() {
     let all: std::collections::BTreeSet<String> = (1..5).flat_map(placements).collect();
     assert_eq!(all.len(), 3, "every tied node gets chosen sometimes: {all:?}");
 }
+
+#[test]
+fn image_locality_scales_by_the_spread_of_the_image() {
+    // Nodes applied with the images their kubelet would report: a 500 MiB image on 2 of the 4
+    // nodes (the control plane counts) scales to 250 MiB: 100·(250 − 23)/(1000 − 23) = 23.
+    let mut c = cluster(&[]);
+    let node = |name: &str, images: &str| {
+        format!(
+            "apiVersion: v1\nkind: Node\nmetadata:\n  name: {name}\n  labels:\n    kubernetes.io/hostname: {name}\nstatus:\n  allocatable:\n    cpu: \"4\"\n    memory: 8Gi\n    pods: \"110\"\n{images}"
+        )
+    };
+    let cached = "  images:\n  - names: [\"docker.io/library/big:1.0\", \"big:1.0\"]\n    sizeBytes: 524288000\n";
+    apply(&mut c, &node("cached-1", cached));
+    apply(&mut c, &node("cached-2", cached));
+    apply(&mut c, &node("plain", ""));
+    apply(&mut c, &pod("p", None, None, None).replace("image: nginx", "image: big:1.0"));
+    let d = explain(&mut c, "p");
+    let got: Vec<(i64, i64, i64)> = ["cached-1", "cached-2", "plain"].iter().map(|n| score(&d, n, "ImageLocality")).collect();
+    assert_eq!(got, [(23, 23, 23), (23, 23, 23), (0, 0, 0)]);
+}
+
+#[test]
+fn balanced_allocation_over_three_resources_uses_the_standard_deviation() {
+    // 3500/40000 with 8 GPUs, pod 3000/5000/4: fractions 0.857/0.125/0.5, std 0.3002 → 70.
+    let mut c = cluster(&[]);
+    let config = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- pluginConfig:\n  - name: NodeResourcesBalancedAllocation\n    args:\n      resources:\n      - name: cpu\n        weight: 1\n      - name: memory\n        weight: 1\n      - name: nvidia.com/gpu\n        weight: 1\n";
+    let out = execute(&mut c, "sim scheduler config -f -", Some(config));
+    assert!(out.starts_with("scheduler configured"), "{out}");
+    for name in ["g1", "g2"] {
+        apply(
+            &mut c,
+            &format!("apiVersion: v1\nkind: Node\nmetadata:\n  name: {name}\nstatus:\n  allocatable:\n    cpu: 3500m\n    memory: \"40000\"\n    nvidia.com/gpu: \"8\"\n    pods: \"110\"\n"),
+        );
+    }
+    let gpu = "        nvidia.com/gpu: \"4\"\n      limits:\n        nvidia.com/gpu: \"4\"\n";
+    apply(
+        &mut c,
+        &pod("p", Some("3"), Some("5000"), None).replace("        memory: \"5000\"\n", &format!("        memory: \"5000\"\n{gpu}")),
+    );
+    let d = explain(&mut c, "p");
+    assert_eq!(score(&d, "g1", "NodeResourcesBalancedAllocation").0, 70);
+}
