@@ -282,6 +282,8 @@ impl PodInfo {
     }
 }
 
+const ZONE: &str = "topology.kubernetes.io/zone";
+
 /// What the scheduler's cache knows about a node: the node and the pods it has been given.
 #[derive(Clone, Debug)]
 pub struct NodeInfo {
@@ -299,14 +301,16 @@ pub struct NodeInfo {
     pub pods_with_required_anti_affinity: usize,
     /// Moves whenever a pod is added or removed, so that plugins can cache per-node counts.
     pub generation: u64,
+    /// The zone label, read once: topology spreading looks it up for every node of every cycle.
+    zone: Option<String>,
 }
 
 impl NodeInfo {
     pub fn new(id: u64, node: Arc<Node>) -> NodeInfo {
-        NodeInfo {
+        let mut info = NodeInfo {
             id,
             name: node.metadata.name.as_deref().unwrap_or("").into(),
-            allocatable: allocatable(&node),
+            allocatable: Resources::default(),
             node,
             requested: Resources::default(),
             non_zero_requested: Resources::default(),
@@ -314,7 +318,17 @@ impl NodeInfo {
             pods_with_affinity: 0,
             pods_with_required_anti_affinity: 0,
             generation: 0,
-        }
+            zone: None,
+        };
+        info.set_node(info.node.clone());
+        info
+    }
+
+    /// A new version of the node itself (labels, taints, allocatable); its pods stay.
+    pub fn set_node(&mut self, node: Arc<Node>) {
+        self.allocatable = allocatable(&node);
+        self.zone = node.metadata.labels.as_ref().and_then(|l| l.get(ZONE)).cloned();
+        self.node = node;
     }
 
     pub fn labels(&self) -> Option<&BTreeMap<String, String>> {
@@ -322,6 +336,9 @@ impl NodeInfo {
     }
 
     pub fn label(&self, key: &str) -> Option<&str> {
+        if key == ZONE {
+            return self.zone.as_deref();
+        }
         self.labels().and_then(|l| l.get(key)).map(String::as_str)
     }
 

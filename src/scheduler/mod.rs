@@ -203,16 +203,16 @@ impl Scheduler {
         match (existing, deleted) {
             (Some(i), true) => {
                 let gone = self.nodes.remove(i);
+                self.node_index.remove(&gone.name);
                 for pod in gone.pods {
                     self.orphans.insert(pod.key.clone(), pod);
                 }
-                self.reindex();
+                self.reindex_from(i);
             }
             (Some(i), false) => {
                 let Some(info) = self.nodes.get_mut(i) else { return };
                 let changed = node_changed(info, node);
-                info.node = Arc::new(node.clone());
-                info.allocatable = cache::allocatable(node);
+                info.set_node(Arc::new(node.clone()));
                 if changed {
                     self.queue.on_cluster_event(ClusterEvent::NodeUpdate, now);
                 }
@@ -229,15 +229,18 @@ impl Scheduler {
                 }
                 let at = self.nodes.partition_point(|n| n.name < info.name);
                 self.nodes.insert(at, info);
-                self.reindex();
+                self.reindex_from(at);
                 self.queue.on_cluster_event(ClusterEvent::NodeAdd, now);
             }
             (None, true) => {}
         }
     }
 
-    fn reindex(&mut self) {
-        self.node_index = self.nodes.iter().enumerate().map(|(i, n)| (n.name.clone(), i)).collect();
+    /// Updates the positions of the nodes from `at` on, after an insertion or removal there.
+    fn reindex_from(&mut self, at: usize) {
+        for (i, n) in self.nodes.iter().enumerate().skip(at) {
+            self.node_index.insert(n.name.clone(), i);
+        }
     }
 
     fn on_pod(&mut self, object: &ObjectRef, deleted: bool, now: u64) {

@@ -2,7 +2,6 @@
 //! ScheduleAnyway constraints (and the system defaults) score (`plugins/podtopologyspread`).
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{PodSpec, TopologySpreadConstraint};
 
@@ -149,7 +148,8 @@ struct ScoreState {
     weights: Vec<f64>,
     ignored: BTreeSet<String>,
     /// Matching pods on each feasible node, per constraint (hostname constraints only).
-    host_counts: HashMap<Arc<str>, Vec<i64>>,
+    /// Indexed by constraint, then by node id.
+    host_counts: Vec<Vec<i64>>,
 }
 
 /// Matching-pod counts per selector and node, valid while the node's generation is unchanged:
@@ -251,7 +251,11 @@ impl Plugin for PodTopologySpread {
             return false;
         };
         let require_all = !system_defaulted;
-        let mut state = ScoreState { counts: vec![BTreeMap::new(); constraints.len()], ..Default::default() };
+        let mut state = ScoreState {
+            counts: vec![BTreeMap::new(); constraints.len()],
+            host_counts: vec![Vec::new(); constraints.len()],
+            ..Default::default()
+        };
         for node in feasible {
             if require_all && !has_all_keys(node, &constraints) {
                 state.ignored.insert(node.name.to_string());
@@ -269,12 +273,19 @@ impl Plugin for PodTopologySpread {
             let slots = self.counts.slots(c, namespace);
             if c.key == HOSTNAME {
                 // Per-node counts, for Score.
+                let mut per_node = Vec::new();
                 for node in feasible {
                     let n = cached_count(slots, c, node, namespace);
-                    let entry = state.host_counts.entry(node.name.clone()).or_insert_with(|| vec![0; constraints.len()]);
-                    if let Some(slot) = entry.get_mut(i) {
+                    let Ok(id) = usize::try_from(node.id) else { continue };
+                    if per_node.len() <= id {
+                        per_node.resize(id + 1, 0);
+                    }
+                    if let Some(slot) = per_node.get_mut(id) {
                         *slot = n;
                     }
+                }
+                if let Some(slot) = state.host_counts.get_mut(i) {
+                    *slot = per_node;
                 }
                 continue;
             }
@@ -307,11 +318,11 @@ impl Plugin for PodTopologySpread {
             return 0;
         }
         let mut score = 0f64;
-        let host_counts = s.host_counts.get(&node.name);
+        let id = usize::try_from(node.id).unwrap_or(usize::MAX);
         for (i, ((c, counts), weight)) in s.constraints.iter().zip(&s.counts).zip(&s.weights).enumerate() {
             let Some(value) = node.label(&c.key) else { continue };
             let count = if c.key == HOSTNAME {
-                host_counts.and_then(|h| h.get(i)).copied().unwrap_or(0)
+                s.host_counts.get(i).and_then(|h| h.get(id)).copied().unwrap_or(0)
             } else {
                 counts.get(value).copied().unwrap_or(0)
             };
