@@ -283,6 +283,7 @@ impl PodInfo {
 }
 
 const ZONE: &str = "topology.kubernetes.io/zone";
+const HOSTNAME: &str = "kubernetes.io/hostname";
 
 /// What the scheduler's cache knows about a node: the node and the pods it has been given.
 #[derive(Clone, Debug)]
@@ -301,8 +302,10 @@ pub struct NodeInfo {
     pub pods_with_required_anti_affinity: usize,
     /// Moves whenever a pod is added or removed, so that plugins can cache per-node counts.
     pub generation: u64,
-    /// The zone label, read once: topology spreading looks it up for every node of every cycle.
+    /// The zone and hostname labels, read once: topology spreading looks them up for every
+    /// node of every cycle.
     zone: Option<String>,
+    hostname: Option<String>,
 }
 
 impl NodeInfo {
@@ -319,6 +322,7 @@ impl NodeInfo {
             pods_with_required_anti_affinity: 0,
             generation: 0,
             zone: None,
+            hostname: None,
         };
         info.set_node(info.node.clone());
         info
@@ -327,7 +331,9 @@ impl NodeInfo {
     /// A new version of the node itself (labels, taints, allocatable); its pods stay.
     pub fn set_node(&mut self, node: Arc<Node>) {
         self.allocatable = allocatable(&node);
-        self.zone = node.metadata.labels.as_ref().and_then(|l| l.get(ZONE)).cloned();
+        let label = |key: &str| node.metadata.labels.as_ref().and_then(|l| l.get(key)).cloned();
+        self.zone = label(ZONE);
+        self.hostname = label(HOSTNAME);
         self.node = node;
     }
 
@@ -336,8 +342,10 @@ impl NodeInfo {
     }
 
     pub fn label(&self, key: &str) -> Option<&str> {
-        if key == ZONE {
-            return self.zone.as_deref();
+        match key {
+            ZONE => return self.zone.as_deref(),
+            HOSTNAME => return self.hostname.as_deref(),
+            _ => {}
         }
         self.labels().and_then(|l| l.get(key)).map(String::as_str)
     }
