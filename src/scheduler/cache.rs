@@ -36,14 +36,37 @@ impl Resources {
         }
     }
 
-    /// One resource by its API name (`cpu` in millicores).
-    pub fn get(&self, name: &str) -> i64 {
+    /// One resource (`cpu` in millicores).
+    pub fn get(&self, name: &ResourceName) -> i64 {
         match name {
-            "cpu" => self.milli_cpu,
-            "memory" => self.memory,
-            "ephemeral-storage" => self.ephemeral_storage,
-            "pods" => self.pods,
-            other => self.scalars.get(other).copied().unwrap_or(0),
+            ResourceName::Cpu => self.milli_cpu,
+            ResourceName::Memory => self.memory,
+            ResourceName::EphemeralStorage => self.ephemeral_storage,
+            ResourceName::Pods => self.pods,
+            ResourceName::Scalar(other) => self.scalars.get(other).copied().unwrap_or(0),
+        }
+    }
+}
+
+/// A resource name, resolved once so that the plugins do not compare strings per node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResourceName {
+    Cpu,
+    Memory,
+    EphemeralStorage,
+    Pods,
+    /// An extended resource (`nvidia.com/gpu`, hugepages, ...).
+    Scalar(String),
+}
+
+impl ResourceName {
+    pub fn of(name: &str) -> ResourceName {
+        match name {
+            "cpu" => ResourceName::Cpu,
+            "memory" => ResourceName::Memory,
+            "ephemeral-storage" => ResourceName::EphemeralStorage,
+            "pods" => ResourceName::Pods,
+            other => ResourceName::Scalar(other.to_string()),
         }
     }
 }

@@ -120,7 +120,7 @@ pub fn build(profile: &Profile) -> Vec<Registered> {
         Box::new(volume_binding::VolumeBinding),
         Box::new(pod_topology_spread::PodTopologySpread::default()),
         Box::new(inter_pod_affinity::InterPodAffinity::new(profile.hard_pod_affinity_weight)),
-        Box::new(node_resources_balanced_allocation::NodeResourcesBalancedAllocation::new(profile.balanced_resources.clone())),
+        Box::new(node_resources_balanced_allocation::NodeResourcesBalancedAllocation::new(&profile.balanced_resources)),
         Box::new(image_locality::ImageLocality::default()),
     ];
     all.into_iter()

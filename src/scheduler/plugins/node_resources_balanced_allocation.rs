@@ -2,14 +2,15 @@
 //! `(1 − std) × 100` over the actual requests (`balanced_allocation.go`).
 use super::node_resources_fit::allocatable_and_requested;
 use super::{Cycle, NodeInfo, Plugin};
+use crate::scheduler::cache::ResourceName;
 
 pub struct NodeResourcesBalancedAllocation {
-    resources: Vec<String>,
+    resources: Vec<ResourceName>,
 }
 
 impl NodeResourcesBalancedAllocation {
-    pub fn new(resources: Vec<String>) -> Self {
-        NodeResourcesBalancedAllocation { resources }
+    pub fn new(resources: &[String]) -> Self {
+        NodeResourcesBalancedAllocation { resources: resources.iter().map(|r| ResourceName::of(r)).collect() }
     }
 }
 

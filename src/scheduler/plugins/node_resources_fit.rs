@@ -2,6 +2,7 @@
 //! requested (`fitsRequest`); the score follows the profile's scoring strategy
 //! (`least_allocated.go`, `most_allocated.go`, `requested_to_capacity_ratio.go`).
 use super::{Cycle, NodeInfo, Plugin, PodInfo, Rejection};
+use crate::scheduler::cache::{ResourceName, Resources};
 
 /// How NodeResourcesFit scores (`scoringStrategy.type`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,11 +29,11 @@ impl Default for FitArgs {
 /// A node's allocatable and requested amount of a resource with the pod added
 /// (`calculateResourceAllocatableRequest`): the non-zero requests for cpu and memory unless
 /// `use_requested`; an extended resource the pod does not ask for counts as (0, 0).
-pub fn allocatable_and_requested(node: &NodeInfo, pod: &PodInfo, resource: &str, use_requested: bool) -> (i64, i64) {
-    let non_zero = !use_requested && matches!(resource, "cpu" | "memory");
+pub fn allocatable_and_requested(node: &NodeInfo, pod: &PodInfo, resource: &ResourceName, use_requested: bool) -> (i64, i64) {
+    let non_zero = !use_requested && matches!(resource, ResourceName::Cpu | ResourceName::Memory);
     let (node_requested, pod_request) = if non_zero { (&node.non_zero_requested, &pod.non_zero) } else { (&node.requested, &pod.requests) };
     let wanted = pod_request.get(resource);
-    if wanted == 0 && !matches!(resource, "cpu" | "memory" | "ephemeral-storage" | "pods") {
+    if wanted == 0 && matches!(resource, ResourceName::Scalar(_)) {
         return (0, 0);
     }
     (node.allocatable.get(resource), node_requested.get(resource).saturating_add(wanted))
@@ -66,16 +67,16 @@ fn broken_linear(shape: &[(i64, i64)], p: i64) -> i64 {
     shape.last().map_or(0, |&(_, s)| s)
 }
 
-impl FitArgs {
+impl NodeResourcesFit {
     /// The node score over the weighted resources, as the strategy computes it.
-    fn score(&self, pod: &PodInfo, node: &NodeInfo) -> i64 {
+    fn node_score(&self, pod: &PodInfo, node: &NodeInfo) -> i64 {
         let (mut sum, mut weights, mut float_sum) = (0i64, 0i64, 0f64);
         for (resource, weight) in &self.resources {
             let (capacity, requested) = allocatable_and_requested(node, pod, resource, false);
             if capacity == 0 {
                 continue;
             }
-            match &self.strategy {
+            match &self.args.strategy {
                 Strategy::LeastAllocated => sum += least_requested(requested, capacity) * weight,
                 Strategy::MostAllocated => sum += most_requested(requested, capacity) * weight,
                 Strategy::RequestedToCapacityRatio(shape) => {
@@ -94,7 +95,7 @@ impl FitArgs {
         if weights == 0 {
             return 0;
         }
-        match self.strategy {
+        match self.args.strategy {
             Strategy::RequestedToCapacityRatio(_) => (float_sum / weights as f64).round() as i64,
             _ => sum / weights,
         }
@@ -103,11 +104,14 @@ impl FitArgs {
 
 pub struct NodeResourcesFit {
     args: FitArgs,
+    /// `args.resources`, resolved.
+    resources: Vec<(ResourceName, i64)>,
 }
 
 impl NodeResourcesFit {
     pub fn new(args: FitArgs) -> NodeResourcesFit {
-        NodeResourcesFit { args }
+        let resources = args.resources.iter().map(|(n, w)| (ResourceName::of(n), *w)).collect();
+        NodeResourcesFit { args, resources }
     }
 }
 
@@ -122,15 +126,20 @@ pub fn insufficient(pod: &PodInfo, node: &NodeInfo) -> Vec<String> {
     if r.milli_cpu == 0 && r.memory == 0 && r.ephemeral_storage == 0 && r.scalars.values().all(|v| *v == 0) {
         return reasons;
     }
-    let free = |name: &str| node.allocatable.get(name).saturating_sub(node.requested.get(name));
-    for name in ["cpu", "memory", "ephemeral-storage"] {
-        let wanted = r.get(name);
-        if wanted > 0 && wanted > free(name) {
-            reasons.push(format!("Insufficient {name}"));
-        }
+    let (alloc, used) = (&node.allocatable, &node.requested);
+    let short = |wanted: i64, allocatable: i64, requested: i64| wanted > 0 && wanted > allocatable.saturating_sub(requested);
+    if short(r.milli_cpu, alloc.milli_cpu, used.milli_cpu) {
+        reasons.push("Insufficient cpu".to_string());
+    }
+    if short(r.memory, alloc.memory, used.memory) {
+        reasons.push("Insufficient memory".to_string());
+    }
+    if short(r.ephemeral_storage, alloc.ephemeral_storage, used.ephemeral_storage) {
+        reasons.push("Insufficient ephemeral-storage".to_string());
     }
     for (name, &wanted) in &r.scalars {
-        if wanted > 0 && wanted > free(name) {
+        let of = |res: &Resources| res.scalars.get(name).copied().unwrap_or(0);
+        if short(wanted, of(alloc), of(used)) {
             reasons.push(format!("Insufficient {name}"));
         }
     }
@@ -149,7 +158,7 @@ impl Plugin for NodeResourcesFit {
         Err(Rejection { plugin: self.name(), reasons, resolvable_by_preemption: true })
     }
     fn score(&self, cx: &Cycle, node: &NodeInfo) -> i64 {
-        self.args.score(cx.pod, node)
+        self.node_score(cx.pod, node)
     }
 }
 
