@@ -391,12 +391,9 @@ fn validate_shape(shape: Vec<RawPoint>, path: &str, errors: &mut Vec<String>) ->
         errors.push(format!("{path}: Required value: at least one point must be specified"));
         return Vec::new();
     }
-    if let Some(i) = shape.windows(2).position(|w| w[0].utilization >= w[1].utilization) {
-        errors.push(invalid(
-            &format!("{path}[{}].utilization", i + 1),
-            shape[i + 1].utilization,
-            "values must be sorted in increasing order",
-        ));
+    if let Some(next) = shape.windows(2).position(|w| w[0].utilization >= w[1].utilization).map(|i| i + 1) {
+        let value = shape.get(next).map_or(0, |p| p.utilization);
+        errors.push(invalid(&format!("{path}[{next}].utilization"), value, "values must be sorted in increasing order"));
     }
     for (i, point) in shape.iter().enumerate() {
         if !(0..=100).contains(&point.utilization) {

@@ -217,12 +217,12 @@ impl Framework {
             for (slot, node) in column.iter_mut().zip(feasible) {
                 *slot = r.plugin.score(cx, node);
             }
-            for (f, raw) in column.iter().enumerate() {
-                decision.scores[f * n + p].raw = *raw;
+            for (slot, raw) in decision.scores.iter_mut().skip(p).step_by(n).zip(&column) {
+                slot.raw = *raw;
             }
             r.plugin.normalize(feasible, &mut column);
-            for (f, normalized) in column.iter().enumerate() {
-                decision.scores[f * n + p].normalized = *normalized;
+            for (slot, normalized) in decision.scores.iter_mut().skip(p).step_by(n).zip(&column) {
+                slot.normalized = *normalized;
             }
         }
         let weights: Vec<i64> = decision.plugins.iter().map(|(_, w)| *w).collect();

@@ -251,7 +251,7 @@ impl SchedulingQueue {
     /// The first periodic check at which a pod unschedulable since `since` has waited more
     /// than five minutes.
     fn leftover_at(&self, since: u64) -> u64 {
-        let after = since.saturating_add(MAX_UNSCHEDULABLE_MS) + 1;
+        let after = since.saturating_add(MAX_UNSCHEDULABLE_MS).saturating_add(1);
         after.div_ceil(UNSCHEDULABLE_FLUSH_PERIOD_MS).saturating_mul(UNSCHEDULABLE_FLUSH_PERIOD_MS)
     }
 
