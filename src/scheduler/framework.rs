@@ -127,6 +127,9 @@ impl Framework {
     /// `RunFilterPluginsWithNominatedPods`: the pod must fit both with the pods nominated to
     /// the node that are at least as important added, and without them.
     pub fn filter(&self, run: &[bool], cx: &Cycle, node: &NodeInfo) -> Result<(), Rejection> {
+        if cx.nominated.is_empty() {
+            return self.filter_once(run, cx, node);
+        }
         let nominated = cx.nominated.get(&node.name).into_iter().flatten();
         let mut ahead = nominated.filter(|p| p.priority >= cx.pod.priority && p.key != cx.pod.key).peekable();
         if ahead.peek().is_some() {
@@ -176,6 +179,7 @@ impl Framework {
         let percentage = self.profile.percentage_of_nodes_to_score.unwrap_or(global_percentage);
         let wanted = num_feasible_nodes_to_find(percentage, all);
         let mut feasible: Vec<&NodeInfo> = Vec::with_capacity(wanted.min(all));
+        decision.nodes.reserve(wanted.min(all));
         let mut processed = 0;
         for i in 0..all {
             if feasible.len() >= wanted {

@@ -346,7 +346,9 @@ impl Scheduler {
         self.decision_order.push_back(key);
         while self.decision_verdicts > DECISION_BUDGET && self.decisions.len() > 1 {
             let Some(oldest) = self.decision_order.pop_front() else { break };
-            self.forget_decision(&oldest);
+            if let Some(d) = self.decisions.remove(&oldest) {
+                self.decision_verdicts = self.decision_verdicts.saturating_sub(d.nodes.len());
+            }
         }
     }
 
