@@ -62,6 +62,10 @@ fn as_table(d: &Decision) -> String {
         Some(node) => format!("Pod {}/{} was assigned to {node}.\n", d.pod.namespace, d.pod.name),
         None => format!("Pod {}/{} could not be scheduled: {}\n", d.pod.namespace, d.pod.name, d.message.as_deref().unwrap_or("")),
     };
+    if let Some((node, victims)) = &d.preemption {
+        let names: Vec<String> = victims.iter().map(|k| format!("{}/{}", k.namespace, k.name)).collect();
+        out.push_str(&format!("Preemption nominated it to {node}, evicting {}.\n", names.join(", ")));
+    }
     if let Some(r) = &d.pre_filter {
         out.push_str(&format!("PreFilter {} rejected the pod on every node: {}\n", r.plugin, r.reasons.join(", ")));
         return out;

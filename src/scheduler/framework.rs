@@ -62,6 +62,8 @@ pub struct Decision {
     pub scores: Vec<PluginScore>,
     /// Set when PreFilter rejected the pod for every node.
     pub pre_filter: Option<Rejection>,
+    /// When preemption made room: the node the pod was nominated to, and the victims.
+    pub preemption: Option<(String, Vec<Key>)>,
 }
 
 impl Decision {
@@ -154,6 +156,7 @@ impl Framework {
             nodes: Vec::new(),
             scores: Vec::new(),
             pre_filter: None,
+            preemption: None,
         };
         if all == 0 {
             decision.message = Some("no nodes available to schedule pods".to_string());

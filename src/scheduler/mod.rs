@@ -401,12 +401,14 @@ impl Scheduler {
         let mut plugins: BTreeSet<&'static str> = decision.rejections().map(|r| r.plugin).collect();
         plugins.extend(decision.pre_filter.as_ref().map(|r| r.plugin));
         let mut nominate = None;
+        let mut preemption = None;
         if !self.nodes.is_empty() {
             let pdbs = self.objects.all_of("PodDisruptionBudget");
             match preemption::preempt(fw, &cx, &decision, &pdbs, client.rng()) {
                 Ok(candidate) => {
                     self.evict(client, &info, &candidate);
                     nominate = Some(candidate.node.to_string());
+                    preemption = Some((candidate.node.to_string(), candidate.victims.iter().map(|v| v.key.clone()).collect()));
                 }
                 Err(none) => {
                     message = format!("{message} {}", none.message);
@@ -417,6 +419,7 @@ impl Scheduler {
         }
         let mut decision = decision;
         decision.message = Some(message.clone());
+        decision.preemption = preemption;
         self.keep_decision(decision);
         self.fail(client, &key, &pod, "Unschedulable", message, nominate);
         self.queue.unschedulable(&key, plugins, now);
