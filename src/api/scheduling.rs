@@ -17,10 +17,26 @@ pub fn tolerates(tolerations: &[Toleration], key: &str, value: &str, effect: &st
     })
 }
 
-/// Whether the node satisfies the pod's nodeSelector and required node affinity.
-pub fn required_affinity_matches(spec: &PodSpec, node: &Node) -> bool {
-    let labels = node.metadata.labels.as_ref();
-    let selector_ok = spec.node_selector.iter().flatten().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v));
+/// What node affinity reads of a node: its name and labels. The scheduler matches its cached
+/// `NodeInfo`, the DaemonSet controller a `Node`.
+pub trait NodeFields {
+    fn node_name(&self) -> &str;
+    fn node_label(&self, key: &str) -> Option<&str>;
+}
+
+impl NodeFields for Node {
+    fn node_name(&self) -> &str {
+        self.metadata.name.as_deref().unwrap_or("")
+    }
+    fn node_label(&self, key: &str) -> Option<&str> {
+        self.metadata.labels.as_ref()?.get(key).map(String::as_str)
+    }
+}
+
+/// Whether the node satisfies the pod's nodeSelector and required node affinity
+/// (`GetRequiredNodeAffinity(pod).Match(node)`).
+pub fn required_affinity_matches(spec: &PodSpec, node: &impl NodeFields) -> bool {
+    let selector_ok = spec.node_selector.iter().flatten().all(|(k, v)| node.node_label(k) == Some(v.as_str()));
     let required = spec
         .affinity
         .as_ref()
@@ -30,16 +46,17 @@ pub fn required_affinity_matches(spec: &PodSpec, node: &Node) -> bool {
     selector_ok && required.is_none_or(|r| r.node_selector_terms.iter().any(|t| term_matches(t, node)))
 }
 
-fn term_matches(term: &NodeSelectorTerm, node: &Node) -> bool {
+/// A term matches when every expression and field requirement does; an empty term matches
+/// nothing.
+pub fn term_matches(term: &NodeSelectorTerm, node: &impl NodeFields) -> bool {
     let expressions = term.match_expressions.as_deref().unwrap_or_default();
     let fields = term.match_fields.as_deref().unwrap_or_default();
     if expressions.is_empty() && fields.is_empty() {
         return false;
     }
-    let labels = node.metadata.labels.as_ref();
-    expressions.iter().all(|r| requirement_matches(r, labels.and_then(|l| l.get(&r.key)).map(String::as_str)))
+    expressions.iter().all(|r| requirement_matches(r, node.node_label(&r.key)))
         // `metadata.name` is the only field a term may select on.
-        && fields.iter().all(|r| r.key == "metadata.name" && requirement_matches(r, node.metadata.name.as_deref()))
+        && fields.iter().all(|r| r.key == "metadata.name" && requirement_matches(r, Some(node.node_name())))
 }
 
 fn requirement_matches(r: &NodeSelectorRequirement, value: Option<&str>) -> bool {
@@ -50,8 +67,9 @@ fn requirement_matches(r: &NodeSelectorRequirement, value: Option<&str>) -> bool
         "NotIn" => value.is_none_or(|v| !values.iter().any(|x| x == v)),
         "Exists" => value.is_some(),
         "DoesNotExist" => value.is_none(),
-        "Gt" | "Lt" => match (value.and_then(number), values.first().and_then(|x| number(x))) {
-            (Some(v), Some(bound)) => (r.operator == "Gt" && v > bound) || (r.operator == "Lt" && v < bound),
+        // Gt and Lt take exactly one integer value; anything else matches nothing.
+        "Gt" | "Lt" => match (values, value.and_then(number)) {
+            ([bound], Some(v)) => number(bound).is_some_and(|b| if r.operator == "Gt" { v > b } else { v < b }),
             _ => false,
         },
         _ => false,

@@ -86,6 +86,9 @@ pub struct Cluster {
     run_queued: BTreeSet<Component>,
     /// The times at which a `Wake` of the controller manager is queued.
     controller_wakeups: BTreeSet<u64>,
+    /// The times at which a `Wake` of the scheduler is queued (backoffQ and the periodic
+    /// flush of unschedulable pods).
+    scheduler_wakeups: BTreeSet<u64>,
 }
 
 impl Cluster {
@@ -102,6 +105,7 @@ impl Cluster {
             kubelets: BTreeMap::new(),
             run_queued: Default::default(),
             controller_wakeups: Default::default(),
+            scheduler_wakeups: Default::default(),
         };
         crate::apiserver::create_system_objects(&mut Client::new(&mut cluster.api, &mut cluster.rng, Component::ApiServer));
         let mut control_plane = NodeConfig::worker("control-plane");
@@ -144,6 +148,17 @@ impl Cluster {
     /// Every message recorded so far, oldest first; `Message::seq` is its index.
     pub fn messages(&self) -> &[Message] {
         self.api.messages()
+    }
+
+    /// The scheduler, for reading its decisions and configuration.
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+
+    /// Gives the scheduler a new (validated) configuration, as restarting kube-scheduler
+    /// with it would; pods already queued stay queued.
+    pub fn configure_scheduler(&mut self, config: crate::scheduler::config::Config) {
+        self.scheduler.configure(config);
     }
 
     /// Runs `request` as `who` against the API server, then delivers what it changed.
@@ -216,7 +231,8 @@ impl Cluster {
                 self.api.record(Component::ApiServer, to.clone(), &verb, Key::of(&event.object).path());
                 let has_work = match &to {
                     Component::Scheduler => {
-                        self.scheduler.on_event(&event);
+                        self.scheduler.on_event(&event, self.now_ms);
+                        self.wake_scheduler_when_due();
                         self.scheduler.has_work()
                     }
                     Component::ControllerManager => {
@@ -254,13 +270,24 @@ impl Cluster {
                     _ => Vec::new(),
                 };
                 // The scheduler takes one pod per cycle; it runs again while pods wait.
-                if who == Component::Scheduler && self.scheduler.has_work() && self.run_queued.insert(who.clone()) {
-                    self.push(self.now_ms, Task::Run(who.clone()));
+                if who == Component::Scheduler {
+                    self.wake_scheduler_when_due();
+                    if self.scheduler.has_work() && self.run_queued.insert(who.clone()) {
+                        self.push(self.now_ms, Task::Run(who.clone()));
+                    }
                 }
                 if let Component::Kubelet(node) = who {
                     for (delay, timer) in timers {
                         self.push(self.now_ms + delay, Task::KubeletTimer(node.clone(), timer));
                     }
+                }
+            }
+            Task::Wake(Component::Scheduler) => {
+                self.scheduler_wakeups.remove(&self.now_ms);
+                self.scheduler.wake(self.now_ms);
+                self.wake_scheduler_when_due();
+                if self.scheduler.has_work() && self.run_queued.insert(Component::Scheduler) {
+                    self.push(self.now_ms, Task::Run(Component::Scheduler));
                 }
             }
             Task::Wake(who) => {
@@ -295,6 +322,15 @@ impl Cluster {
         self.api.set_time(self.now_ms);
         self.api.record(Component::Kubectl, Component::ApiServer, "list", "pods.metrics.k8s.io".to_string());
         self.kubelets.iter().map(|(node, k)| (node.clone(), k.usage())).collect()
+    }
+
+    /// Queues a `Wake` of the scheduler for when its queue next moves pods on its own.
+    fn wake_scheduler_when_due(&mut self) {
+        if let Some(due) = self.scheduler.next_due().map(|due| due.max(self.now_ms)) {
+            if self.scheduler_wakeups.insert(due) {
+                self.push(due, Task::Wake(Component::Scheduler));
+            }
+        }
     }
 
     /// What the diagram draws: nodes with their pods, and pods still waiting for the scheduler.

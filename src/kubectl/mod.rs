@@ -18,6 +18,7 @@ mod merge;
 mod printers;
 mod resources;
 mod rollout;
+mod scheduler;
 pub mod script;
 mod set;
 mod sim;
@@ -85,7 +86,7 @@ pub fn execute_with_files(cluster: &mut Cluster, line: &str, stdin: Option<&str>
     let Some((program, rest)) = words.split_first() else { return String::new() };
     let output = match program.as_str() {
         "kubectl" | "k" => kubectl(cluster, rest, &Input { stdin, files }),
-        "sim" => sim::run(cluster, rest),
+        "sim" => sim::run(cluster, rest, &Input { stdin, files }),
         other => Err(format!("{other}: command not found (commands start with kubectl or sim)")),
     };
     // Errors arrive already worded as kubectl words them; a terminal shows both streams.

@@ -2,14 +2,14 @@
 //! adding a machine to the cluster.
 use k8s_openapi::api::core::v1::Taint;
 
-use super::{parse_args, Args};
+use super::{parse_args, Args, Input};
 use crate::api::quantity::parse_milli;
 use crate::cluster::NodeConfig;
 use crate::Cluster;
 
-pub fn run(cluster: &mut Cluster, words: &[String]) -> Result<String, String> {
+pub fn run(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<String, String> {
     let Some((command, rest)) = words.split_first() else {
-        return Ok("sim drives the simulation.\n\nCommands:\n  sim wait DURATION\n  sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...\n".to_string());
+        return Ok("sim drives the simulation.\n\nCommands:\n  sim wait DURATION\n  sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...\n  sim explain pod NAME [-n NAMESPACE] [-o json]\n  sim scheduler config -f FILE|-\n".to_string());
     };
     let args = parse_args(rest)?;
     match (command.as_str(), args.positional.first().map(String::as_str)) {
@@ -23,6 +23,10 @@ pub fn run(cluster: &mut Cluster, words: &[String]) -> Result<String, String> {
         }
         ("node", Some("add")) => node_add(cluster, &args),
         ("node", other) => Err(format!("error: unknown command {:?} for \"sim node\"", other.unwrap_or(""))),
+        ("explain", Some("pod" | "pods" | "po")) => super::scheduler::explain(cluster, &args),
+        ("explain", _) => Err("error: usage: sim explain pod NAME [-n NAMESPACE] [-o json]".to_string()),
+        ("scheduler", Some("config")) => super::scheduler::config(cluster, &args, input),
+        ("scheduler", _) => Err("error: usage: sim scheduler config -f FILE|-".to_string()),
         (other, _) => Err(format!("error: unknown command {other:?} for \"sim\"")),
     }
 }

@@ -1,358 +1,496 @@
-//! kube-scheduler: watches pods and nodes, keeps its own cache of what each node has been
-//! given, and for each pending pod runs the filter plugins on every node, scores the nodes
-//! that pass, and binds the pod to the best one through the API server.
+//! kube-scheduler: watches pods, nodes and the objects its plugins read, keeps its own cache
+//! of what each node has been given, and for each pod the queue hands it runs one scheduling
+//! cycle (`framework.rs`): filters, scores, binds through the API server, or, when the pod
+//! fits nowhere, tries preemption and reports the FitError. The latest decision for each pod
+//! is kept for `sim explain`.
+pub mod cache;
+pub mod config;
+pub mod framework;
 pub mod plugins;
+mod preemption;
+pub mod queue;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{Node, PodSpec, Toleration};
+use k8s_openapi::api::core::v1::Pod;
 
-use crate::api::quantity::parse_milli;
-pub use crate::api::scheduling::tolerates;
 use crate::api::{Key, Object, ObjectRef};
 use crate::apiserver::{set_pod_condition, Client, WatchEvent, WatchEventType};
 
-use plugins::{FilterPlugin, Rejection, ScorePlugin};
+pub use cache::{allocatable, pod_requests};
+use cache::{NamespaceLabels, NodeInfo, PodInfo};
+use config::Config;
+pub use framework::Decision;
+use framework::Framework;
+use plugins::Cycle;
+use queue::{ClusterEvent, SchedulingQueue};
 
-/// Requested or allocatable resources: cpu in millicores, memory in bytes, and pods.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Resources {
-    pub milli_cpu: i64,
-    pub memory: i64,
-    pub pods: i64,
+/// The kinds the scheduler's informers cache besides pods and nodes.
+const CACHED_KINDS: &[&str] =
+    &["Service", "ReplicaSet", "StatefulSet", "PersistentVolumeClaim", "PersistentVolume", "PodDisruptionBudget", "Namespace"];
+
+/// How many node verdicts the kept decisions may hold in all; the oldest decisions are
+/// dropped beyond it, so that large clusters do not keep every cycle of every pod.
+const DECISION_BUDGET: usize = 200_000;
+
+/// What the plugins read besides nodes and pods: the scheduler's informer caches.
+#[derive(Default)]
+pub struct Informers {
+    objects: BTreeMap<Key, ObjectRef>,
+    pub namespace_labels: NamespaceLabels,
 }
 
-impl Resources {
-    fn add(&mut self, other: &Resources, sign: i64) {
-        self.milli_cpu = self.milli_cpu.saturating_add(sign.saturating_mul(other.milli_cpu));
-        self.memory = self.memory.saturating_add(sign.saturating_mul(other.memory));
+impl Informers {
+    pub fn get(&self, key: &Key) -> Option<ObjectRef> {
+        self.objects.get(key).cloned()
     }
-}
 
-/// The scheduler's default request for a container that sets none, used only for scoring
-/// (`pkg/scheduler/util/pod_resources.go`): 100 millicores and 200 MiB.
-const DEFAULT_MILLI_CPU_REQUEST: i64 = 100;
-const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
-
-fn quantity(
-    map: Option<&BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
-    name: &str,
-    unit_divisor: i128,
-) -> Option<i64> {
-    let q = map?.get(name)?;
-    let milli = parse_milli(&q.0).ok()?;
-    let value = milli / unit_divisor + i128::from(milli % unit_divisor > 0);
-    Some(value.clamp(0, i64::MAX as i128) as i64)
-}
-
-/// A pod's effective requests: the sum over its containers, or the largest init container if
-/// that is more (`computePodResourceRequest`); and the same with the non-zero defaults.
-pub fn pod_requests(spec: &PodSpec) -> (Resources, Resources) {
-    let mut actual = Resources::default();
-    let mut non_zero = Resources::default();
-    for c in &spec.containers {
-        let requests = c.resources.as_ref().and_then(|r| r.requests.as_ref());
-        let cpu = quantity(requests, "cpu", 1);
-        let memory = quantity(requests, "memory", 1000);
-        actual.milli_cpu = actual.milli_cpu.saturating_add(cpu.unwrap_or(0));
-        actual.memory = actual.memory.saturating_add(memory.unwrap_or(0));
-        non_zero.milli_cpu = non_zero.milli_cpu.saturating_add(cpu.unwrap_or(DEFAULT_MILLI_CPU_REQUEST));
-        non_zero.memory = non_zero.memory.saturating_add(memory.unwrap_or(DEFAULT_MEMORY_REQUEST));
+    /// The cached objects of a kind in a namespace ("" for cluster-scoped kinds).
+    pub fn in_namespace<'a>(&'a self, kind: &'static str, namespace: &str) -> impl Iterator<Item = &'a ObjectRef> + 'a {
+        let from = Key::new(kind, namespace, "");
+        let namespace = namespace.to_string();
+        self.objects.range(from..).take_while(move |(k, _)| k.kind == kind && k.namespace == namespace).map(|(_, o)| o)
     }
-    for c in spec.init_containers.iter().flatten() {
-        let requests = c.resources.as_ref().and_then(|r| r.requests.as_ref());
-        actual.milli_cpu = actual.milli_cpu.max(quantity(requests, "cpu", 1).unwrap_or(0));
-        actual.memory = actual.memory.max(quantity(requests, "memory", 1000).unwrap_or(0));
-    }
-    (actual, non_zero)
-}
 
-/// A node's allocatable resources from its status.
-pub fn allocatable(node: &Node) -> Resources {
-    let alloc = node.status.as_ref().and_then(|s| s.allocatable.as_ref());
-    Resources {
-        milli_cpu: quantity(alloc, "cpu", 1).unwrap_or(0),
-        memory: quantity(alloc, "memory", 1000).unwrap_or(0),
-        pods: quantity(alloc, "pods", 1000).unwrap_or(0),
-    }
-}
-
-/// What the scheduler's cache knows about a node: the node and what it has been given.
-pub struct NodeInfo {
-    pub node: Node,
-    pub allocatable: Resources,
-    pub requested: Resources,
-    pub non_zero_requested: Resources,
-    pub pod_count: i64,
-}
-
-/// The pod being scheduled, with what the plugins ask of it.
-pub struct PodInfo {
-    pub key: Key,
-    pub requests: Resources,
-    pub non_zero: Resources,
-    pub tolerations: Vec<Toleration>,
-    /// The pod's nodeSelector and affinity (the rest of this spec is left empty).
-    pub placement: PodSpec,
-}
-
-impl PodInfo {
-    fn of(key: Key, spec: &PodSpec) -> PodInfo {
-        let (requests, non_zero) = pod_requests(spec);
-        let placement = PodSpec { node_selector: spec.node_selector.clone(), affinity: spec.affinity.clone(), ..Default::default() };
-        PodInfo { key, requests, non_zero, tolerations: spec.tolerations.clone().unwrap_or_default(), placement }
+    fn all_of(&self, kind: &'static str) -> Vec<ObjectRef> {
+        self.objects.range(Key::new(kind, "", "")..).take_while(|(k, _)| k.kind == kind).map(|(_, o)| o.clone()).collect()
     }
 }
 
 pub struct Scheduler {
-    nodes: BTreeMap<String, NodeInfo>,
+    config: Config,
+    frameworks: Vec<Framework>,
+    /// Nodes in name order; `node_index` finds one by name.
+    nodes: Vec<NodeInfo>,
+    node_index: HashMap<Arc<str>, usize>,
     /// Pods counted on a node (bound, or assumed while their binding is in flight).
-    assigned: HashMap<Key, (String, Resources, Resources)>,
+    assigned: HashMap<Key, Arc<str>>,
+    /// Pods this scheduler bound that its informer has not yet reported bound.
+    assumed: HashSet<Key>,
+    /// Pods bound to a node the cache does not have (yet, or any more).
+    orphans: HashMap<Key, Arc<PodInfo>>,
     /// Pods waiting to be scheduled, at their latest version.
-    pending: HashMap<Key, ObjectRef>,
-    active: VecDeque<Key>,
-    /// Pods that fit nowhere, waiting for a cluster event that may help.
-    unschedulable: BTreeSet<Key>,
-    filters: Vec<Box<dyn FilterPlugin>>,
-    scorers: Vec<Box<dyn ScorePlugin>>,
+    pending: HashMap<Key, Arc<Pod>>,
+    /// Pending pods that preemption nominated to a node, by node.
+    nominated: HashMap<Arc<str>, Vec<Arc<PodInfo>>>,
+    queue: SchedulingQueue,
+    objects: Informers,
+    /// Gated pods whose SchedulingGated condition is still to be written.
+    gated_to_report: BTreeSet<Key>,
+    decisions: HashMap<Key, Decision>,
+    decision_order: VecDeque<Key>,
+    decision_verdicts: usize,
+    next_start_node_index: usize,
+    next_node_id: u64,
 }
 
 impl Default for Scheduler {
     fn default() -> Self {
+        let config = Config::default();
         Scheduler {
-            nodes: BTreeMap::new(),
+            frameworks: config.profiles.iter().cloned().map(Framework::new).collect(),
+            config,
+            nodes: Vec::new(),
+            node_index: HashMap::new(),
             assigned: HashMap::new(),
+            assumed: HashSet::new(),
+            orphans: HashMap::new(),
             pending: HashMap::new(),
-            active: VecDeque::new(),
-            unschedulable: BTreeSet::new(),
-            filters: plugins::filters(),
-            scorers: plugins::scorers(),
+            nominated: HashMap::new(),
+            queue: SchedulingQueue::default(),
+            objects: Informers::default(),
+            gated_to_report: BTreeSet::new(),
+            decisions: HashMap::new(),
+            decision_order: VecDeque::new(),
+            decision_verdicts: 0,
+            next_start_node_index: 0,
+            next_node_id: 0,
         }
     }
 }
 
+fn pod_of(object: &Object) -> Option<&Pod> {
+    match object {
+        Object::Pod(p) => Some(p),
+        _ => None,
+    }
+}
+
+/// Whether a pod changed in a way that may change where it fits (`isPodUpdated`: anything
+/// but its status and bookkeeping).
+fn pod_changed(old: &Pod, new: &Pod) -> bool {
+    old.spec != new.spec || old.metadata.labels != new.metadata.labels || old.metadata.annotations != new.metadata.annotations
+}
+
+/// Whether a node changed in a way that may help unschedulable pods (the node events the
+/// plugins register for: allocatable, labels, taints, unschedulable, images).
+fn node_changed(old: &NodeInfo, new: &k8s_openapi::api::core::v1::Node) -> bool {
+    let images = |n: &k8s_openapi::api::core::v1::Node| n.status.as_ref().and_then(|s| s.images.clone());
+    old.allocatable != cache::allocatable(new)
+        || old.node.metadata.labels != new.metadata.labels
+        || old.node.spec != new.spec
+        || images(&old.node) != images(new)
+}
+
 impl Scheduler {
-    /// Whether this watch event concerns the scheduler (it watches pods and nodes).
+    /// Whether this watch event concerns the scheduler.
     pub fn watches(event: &WatchEvent) -> bool {
-        matches!(&*event.object, Object::Pod(_) | Object::Node(_))
+        let kind = event.object.kind().kind;
+        kind == "Pod" || kind == "Node" || CACHED_KINDS.contains(&kind)
     }
 
     pub fn has_work(&self) -> bool {
-        !self.active.is_empty()
+        self.queue.has_active() || !self.gated_to_report.is_empty()
+    }
+
+    /// When the queue next moves pods on its own (backoff over, or the periodic flush of
+    /// pods unschedulable for five minutes); the cluster wakes the scheduler then.
+    pub fn next_due(&self) -> Option<u64> {
+        self.queue.next_due()
+    }
+
+    /// Moves the pods whose time has come into activeQ.
+    pub fn wake(&mut self, now: u64) {
+        self.queue.flush(now);
+    }
+
+    /// The latest scheduling decision for a pod, if the scheduler still keeps one.
+    pub fn decision(&self, pod: &Key) -> Option<&Decision> {
+        self.decisions.get(pod)
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Replaces the configuration (already validated); the queue keeps its pods.
+    pub fn configure(&mut self, config: Config) {
+        self.queue.set_backoff(config.pod_initial_backoff_ms, config.pod_max_backoff_ms);
+        self.frameworks = config.profiles.iter().cloned().map(Framework::new).collect();
+        self.config = config;
     }
 
     /// Updates the cache from a watch event and queues pods that need a node.
-    pub fn on_event(&mut self, event: &WatchEvent) {
+    pub fn on_event(&mut self, event: &WatchEvent, now: u64) {
         let deleted = event.event_type == WatchEventType::Deleted;
         match &*event.object {
-            Object::Node(node) => {
-                let name = node.metadata.name.clone().unwrap_or_default();
+            Object::Node(node) => self.on_node(node, deleted, now),
+            Object::Pod(_) => self.on_pod(&event.object, deleted, now),
+            object => {
+                let key = Key::of(object);
+                if let Object::Namespace(ns) = object {
+                    let labels = ns.metadata.labels.clone().unwrap_or_default();
+                    self.objects.namespace_labels.insert(key.name.clone(), labels);
+                    self.queue.on_cluster_event(ClusterEvent::NamespaceChange, now);
+                }
                 if deleted {
-                    self.nodes.remove(&name);
-                    return;
+                    self.objects.objects.remove(&key);
+                } else {
+                    self.objects.objects.insert(key.clone(), event.object.clone());
                 }
-                let info = self.nodes.entry(name).or_insert_with(|| NodeInfo {
-                    node: node.clone(),
-                    allocatable: Resources::default(),
-                    requested: Resources::default(),
-                    non_zero_requested: Resources::default(),
-                    pod_count: 0,
-                });
-                info.node = node.clone();
-                info.allocatable = allocatable(node);
-                self.retry_unschedulable();
-            }
-            Object::Pod(pod) => {
-                let key = Key::of(&event.object);
-                let spec = pod.spec.as_ref();
-                let node = spec.and_then(|s| s.node_name.clone());
-                let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
-                let finished = matches!(phase, Some("Succeeded" | "Failed"));
-                if deleted || finished {
-                    self.pending.remove(&key);
-                    self.unschedulable.remove(&key);
-                    if self.forget(&key) {
-                        self.retry_unschedulable();
-                    }
-                } else if let Some(node) = node {
-                    self.pending.remove(&key);
-                    if !self.assigned.contains_key(&key) {
-                        if let Some(spec) = spec {
-                            let info = PodInfo::of(key.clone(), spec);
-                            self.assume(&info, &node);
-                        }
-                    }
-                } else if spec.is_some_and(|s| s.scheduler_name.as_deref().unwrap_or("default-scheduler") == "default-scheduler")
-                    && pod.metadata.deletion_timestamp.is_none()
-                    && self.pending.insert(key.clone(), event.object.clone()).is_none()
-                {
-                    self.active.push_back(key);
+                if matches!(key.kind, "PersistentVolumeClaim" | "PersistentVolume") {
+                    self.queue.on_cluster_event(ClusterEvent::VolumeChange, now);
                 }
             }
-            _ => {}
         }
     }
 
-    /// Moves every unschedulable pod back to the active queue: something changed that may help.
-    fn retry_unschedulable(&mut self) {
-        let keys = std::mem::take(&mut self.unschedulable);
-        self.active.extend(keys);
+    fn on_node(&mut self, node: &k8s_openapi::api::core::v1::Node, deleted: bool, now: u64) {
+        let name = node.metadata.name.as_deref().unwrap_or("");
+        let existing = self.node_index.get(name).copied();
+        match (existing, deleted) {
+            (Some(i), true) => {
+                let gone = self.nodes.remove(i);
+                self.node_index.remove(&gone.name);
+                for pod in gone.pods {
+                    self.orphans.insert(pod.key.clone(), pod);
+                }
+                self.reindex_from(i);
+            }
+            (Some(i), false) => {
+                let Some(info) = self.nodes.get_mut(i) else { return };
+                let changed = node_changed(info, node);
+                info.set_node(Arc::new(node.clone()));
+                if changed {
+                    self.queue.on_cluster_event(ClusterEvent::NodeUpdate, now);
+                }
+            }
+            (None, false) => {
+                self.next_node_id += 1;
+                let mut info = NodeInfo::new(self.next_node_id, Arc::new(node.clone()));
+                // Pods bound to the node before the scheduler saw it.
+                let here: Vec<Key> = self.assigned.iter().filter(|(_, on)| **on == info.name).map(|(k, _)| k.clone()).collect();
+                for key in here {
+                    if let Some(pod) = self.orphans.remove(&key) {
+                        info.add_pod(pod);
+                    }
+                }
+                let at = self.nodes.partition_point(|n| n.name < info.name);
+                self.nodes.insert(at, info);
+                self.reindex_from(at);
+                self.queue.on_cluster_event(ClusterEvent::NodeAdd, now);
+            }
+            (None, true) => {}
+        }
     }
 
-    fn assume(&mut self, pod: &PodInfo, node: &str) {
-        if let Some(info) = self.nodes.get_mut(node) {
-            info.requested.add(&pod.requests, 1);
-            info.non_zero_requested.add(&pod.non_zero, 1);
-            info.pod_count += 1;
+    /// Updates the positions of the nodes from `at` on, after an insertion or removal there.
+    fn reindex_from(&mut self, at: usize) {
+        for (i, n) in self.nodes.iter().enumerate().skip(at) {
+            self.node_index.insert(n.name.clone(), i);
         }
-        self.assigned.insert(pod.key.clone(), (node.to_string(), pod.requests, pod.non_zero));
+    }
+
+    fn on_pod(&mut self, object: &ObjectRef, deleted: bool, now: u64) {
+        let Some(pod) = pod_of(object) else { return };
+        let key = Key::of(object);
+        let spec = pod.spec.as_ref();
+        let node = spec.and_then(|s| s.node_name.clone()).filter(|n| !n.is_empty());
+        let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+        let finished = matches!(phase, Some("Succeeded" | "Failed"));
+        if deleted || finished {
+            self.pending.remove(&key);
+            self.unnominate(&key);
+            self.queue.remove(&key);
+            self.gated_to_report.remove(&key);
+            if deleted {
+                self.forget_decision(&key);
+            }
+            self.assumed.remove(&key);
+            if self.forget(&key) {
+                self.queue.on_cluster_event(ClusterEvent::AssignedPodDelete, now);
+            }
+            return;
+        }
+        let pod = Arc::new(pod.clone());
+        if let Some(node) = node {
+            self.pending.remove(&key);
+            self.unnominate(&key);
+            self.queue.remove(&key);
+            self.gated_to_report.remove(&key);
+            let Ok(info) = PodInfo::of(key.clone(), pod) else { return };
+            // Bound as far as the informer is concerned for the first time (AssignedPodAdd).
+            let fresh = !self.assigned.contains_key(&key) || self.assumed.remove(&key);
+            // The cache keeps the latest version (labels, deletion), on the node it is bound to.
+            self.forget(&key);
+            self.assume(Arc::new(info), &node);
+            if fresh {
+                self.queue.on_cluster_event(ClusterEvent::AssignedPodAdd, now);
+            }
+            return;
+        }
+        let ours = spec.is_some_and(|s| {
+            let name = s.scheduler_name.as_deref().unwrap_or("default-scheduler");
+            self.frameworks.iter().any(|f| f.profile.scheduler_name == name)
+        });
+        if !ours || pod.metadata.deletion_timestamp.is_some() {
+            return;
+        }
+        let gated = spec.and_then(|s| s.scheduling_gates.as_ref()).is_some_and(|g| !g.is_empty());
+        let changed = self.pending.get(&key).is_none_or(|old| pod_changed(old, &pod));
+        if gated && !has_gated_condition(&pod) {
+            self.gated_to_report.insert(key.clone());
+        }
+        let priority = spec.and_then(|s| s.priority).unwrap_or(0);
+        self.unnominate(&key);
+        if let Some(node) = pod.status.as_ref().and_then(|s| s.nominated_node_name.as_deref()).filter(|n| !n.is_empty()) {
+            if let Ok(info) = PodInfo::of(key.clone(), pod.clone()) {
+                self.nominated.entry(node.into()).or_default().push(Arc::new(info));
+            }
+        }
+        self.pending.insert(key.clone(), pod);
+        if changed || !self.queue.contains(&key) {
+            self.queue.add_or_update(&key, priority, gated, now);
+        }
+    }
+
+    /// Forgets a pod's nomination (it was bound, deleted, or nominated elsewhere).
+    fn unnominate(&mut self, key: &Key) {
+        if self.nominated.is_empty() {
+            return;
+        }
+        for pods in self.nominated.values_mut() {
+            pods.retain(|p| p.key != *key);
+        }
+        self.nominated.retain(|_, pods| !pods.is_empty());
+    }
+
+    fn assume(&mut self, pod: Arc<PodInfo>, node: &str) {
+        let Some(&i) = self.node_index.get(node) else {
+            self.assigned.insert(pod.key.clone(), node.into());
+            self.orphans.insert(pod.key.clone(), pod);
+            return;
+        };
+        let Some(info) = self.nodes.get_mut(i) else { return };
+        self.assigned.insert(pod.key.clone(), info.name.clone());
+        info.add_pod(pod);
     }
 
     /// Removes a pod from its node in the cache; true if it was counted somewhere.
     fn forget(&mut self, key: &Key) -> bool {
-        let Some((node, requests, non_zero)) = self.assigned.remove(key) else { return false };
-        if let Some(info) = self.nodes.get_mut(&node) {
-            info.requested.add(&requests, -1);
-            info.non_zero_requested.add(&non_zero, -1);
-            info.pod_count -= 1;
+        let Some(node) = self.assigned.remove(key) else { return false };
+        self.orphans.remove(key);
+        if let Some(info) = self.node_index.get(&node).and_then(|i| self.nodes.get_mut(*i)) {
+            info.remove_pod(key);
         }
         true
     }
 
-    /// One scheduling cycle for the pod at the head of the active queue.
-    pub fn schedule_one(&mut self, client: &mut Client) {
-        let Some(key) = self.active.pop_front() else { return };
-        let Some(object) = self.pending.get(&key).cloned() else { return };
-        let Object::Pod(pod) = &*object else { return };
-        let Some(spec) = pod.spec.as_ref() else { return };
-        let info = PodInfo::of(key.clone(), spec);
-
-        let mut feasible: Vec<&NodeInfo> = Vec::new();
-        let mut rejections: Vec<Rejection> = Vec::new();
-        for node in self.nodes.values() {
-            match self.filters.iter().try_for_each(|f| f.filter(&info, node)) {
-                Ok(()) => feasible.push(node),
-                Err(r) => rejections.push(r),
+    fn keep_decision(&mut self, decision: Decision) {
+        let key = decision.pod.clone();
+        self.forget_decision(&key);
+        self.decision_verdicts += decision.nodes.len();
+        self.decisions.insert(key.clone(), decision);
+        self.decision_order.push_back(key);
+        while self.decision_verdicts > DECISION_BUDGET && self.decisions.len() > 1 {
+            let Some(oldest) = self.decision_order.pop_front() else { break };
+            if let Some(d) = self.decisions.remove(&oldest) {
+                self.decision_verdicts = self.decision_verdicts.saturating_sub(d.nodes.len());
             }
         }
-        if feasible.is_empty() {
-            let message = fit_error(self.nodes.len(), &rejections);
-            self.unschedulable.insert(key.clone());
+    }
+
+    fn forget_decision(&mut self, key: &Key) {
+        if let Some(d) = self.decisions.remove(key) {
+            self.decision_verdicts = self.decision_verdicts.saturating_sub(d.nodes.len());
+            if let Some(i) = self.decision_order.iter().position(|k| k == key) {
+                self.decision_order.remove(i);
+            }
+        }
+    }
+
+    /// Writes the SchedulingGated condition of gated pods, then runs one scheduling cycle
+    /// for the pod at the head of activeQ.
+    pub fn schedule_one(&mut self, client: &mut Client) {
+        for key in std::mem::take(&mut self.gated_to_report) {
             let now = client.now_ms();
             let _ = client.patch(&key, "update status", |o| {
                 if let Object::Pod(p) = o {
                     let status = p.status.get_or_insert_with(Default::default);
-                    set_pod_condition(status, "PodScheduled", "False", Some("Unschedulable"), Some(message.clone()), now);
+                    let message = "Scheduling is blocked due to non-empty scheduling gates".to_string();
+                    set_pod_condition(status, "PodScheduled", "False", Some("SchedulingGated"), Some(message), now);
                 }
             });
-            client.event(&object, "Warning", "FailedScheduling", message);
+        }
+        let Some(key) = self.queue.pop() else { return };
+        let Some(pod) = self.pending.get(&key).cloned() else { return };
+        let now = client.now_ms();
+        let info = match PodInfo::of(key.clone(), pod.clone()) {
+            Ok(info) => info,
+            Err(e) => {
+                self.fail(client, &key, &pod, "SchedulerError", e, None);
+                self.queue.backoff(&key, now);
+                return;
+            }
+        };
+        let scheduler_name = pod.spec.as_ref().and_then(|s| s.scheduler_name.as_deref()).unwrap_or("default-scheduler");
+        let Some(fw) = self.frameworks.iter_mut().find(|f| f.profile.scheduler_name == scheduler_name) else { return };
+        let cx = Cycle { pod: &info, nodes: &self.nodes, objects: &self.objects, nominated: &self.nominated };
+        let (decision, processed) = fw.schedule(&cx, self.next_start_node_index, self.config.percentage_of_nodes_to_score, client.rng());
+        if !self.nodes.is_empty() {
+            self.next_start_node_index = (self.next_start_node_index + processed) % self.nodes.len();
+        }
+        if let Some(node) = decision.node.clone() {
+            self.keep_decision(decision);
+            self.bind(client, Arc::new(info), &node);
             return;
         }
-        let chosen = self.select_host(&info, &feasible, client);
-        self.assume(&info, &chosen);
-        match client.bind(&key, &chosen) {
+        let mut message = decision.message.clone().unwrap_or_default();
+        let mut plugins: BTreeSet<&'static str> = decision.rejections().map(|r| r.plugin).collect();
+        plugins.extend(decision.pre_filter.as_ref().map(|r| r.plugin));
+        let mut nominate = None;
+        let mut preemption = None;
+        if !self.nodes.is_empty() {
+            let pdbs = self.objects.all_of("PodDisruptionBudget");
+            match preemption::preempt(fw, &cx, &decision, &pdbs, client.rng()) {
+                Ok(candidate) => {
+                    self.evict(client, &info, &candidate);
+                    nominate = Some(candidate.node.to_string());
+                    preemption = Some((candidate.node.to_string(), candidate.victims.iter().map(|v| v.key.clone()).collect()));
+                }
+                Err(none) => {
+                    message = format!("{message} {}", none.message);
+                    let had = pod.status.as_ref().and_then(|s| s.nominated_node_name.as_deref()).is_some_and(|n| !n.is_empty());
+                    nominate = (had && none.clear_nomination).then(String::new);
+                }
+            }
+        }
+        let mut decision = decision;
+        decision.message = Some(message.clone());
+        decision.preemption = preemption;
+        self.keep_decision(decision);
+        self.fail(client, &key, &pod, "Unschedulable", message, nominate);
+        self.queue.unschedulable(&key, plugins, now);
+    }
+
+    /// Assumes the pod on the node, then binds it; a failed binding forgets it and backs off.
+    fn bind(&mut self, client: &mut Client, info: Arc<PodInfo>, node: &str) {
+        let key = info.key.clone();
+        self.assume(info, node);
+        self.assumed.insert(key.clone());
+        match client.bind(&key, node) {
             Ok(bound) => {
                 self.pending.remove(&key);
-                client.event(&bound, "Normal", "Scheduled", format!("Successfully assigned {}/{} to {chosen}", key.namespace, key.name));
+                self.queue.remove(&key);
+                client.event(&bound, "Normal", "Scheduled", format!("Successfully assigned {}/{} to {node}", key.namespace, key.name));
             }
             Err(_) => {
                 self.forget(&key);
+                self.assumed.remove(&key);
+                self.queue.backoff(&key, client.now_ms());
             }
         }
     }
 
-    /// Scores the feasible nodes and picks the best, breaking ties uniformly at random with the
-    /// cluster's RNG (reservoir sampling, as `selectHost` does).
-    fn select_host(&self, pod: &PodInfo, feasible: &[&NodeInfo], client: &mut Client) -> String {
-        let name = |n: &NodeInfo| n.node.metadata.name.clone().unwrap_or_default();
-        if feasible.len() == 1 {
-            return name(feasible[0]);
-        }
-        let mut totals = vec![0i64; feasible.len()];
-        for plugin in &self.scorers {
-            let mut scores: Vec<i64> = feasible.iter().map(|n| plugin.score(pod, n)).collect();
-            plugin.normalize(&mut scores);
-            for (total, s) in totals.iter_mut().zip(scores) {
-                *total += s * plugin.weight();
-            }
-        }
-        let (mut best, mut best_score, mut ties) = (0, i64::MIN, 0u64);
-        for (i, &score) in totals.iter().enumerate() {
-            if score > best_score {
-                (best, best_score, ties) = (i, score, 1);
-            } else if score == best_score {
-                ties += 1;
-                if client.rng().below(ties) == 0 {
-                    best = i;
+    /// Records a failed attempt on the pod: its PodScheduled condition (and nominated node,
+    /// when preemption chose or dropped one) and a FailedScheduling event.
+    fn fail(&self, client: &mut Client, key: &Key, pod: &Arc<Pod>, reason: &str, message: String, nominate: Option<String>) {
+        let now = client.now_ms();
+        let _ = client.patch(key, "update status", |o| {
+            if let Object::Pod(p) = o {
+                let status = p.status.get_or_insert_with(Default::default);
+                set_pod_condition(status, "PodScheduled", "False", Some(reason), Some(message.clone()), now);
+                if let Some(node) = nominate {
+                    status.nominated_node_name = Some(node).filter(|n| !n.is_empty());
                 }
             }
+        });
+        client.event(&Object::Pod((**pod).clone()), "Warning", "FailedScheduling", message);
+    }
+
+    /// `PreparePreemption`: each victim gets the DisruptionTarget condition, a graceful
+    /// delete and a Preempted event.
+    fn evict(&self, client: &mut Client, preemptor: &PodInfo, candidate: &preemption::Candidate) {
+        let scheduler_name = preemptor.pod.spec.as_ref().and_then(|s| s.scheduler_name.clone()).unwrap_or_default();
+        let uid = preemptor.pod.metadata.uid.clone().unwrap_or_default();
+        for victim in &candidate.victims {
+            let now = client.now_ms();
+            let message = format!("{scheduler_name}: preempting to accommodate a higher priority pod");
+            let _ = client.patch(&victim.key, "update status", |o| {
+                if let Object::Pod(p) = o {
+                    let status = p.status.get_or_insert_with(Default::default);
+                    set_pod_condition(status, "DisruptionTarget", "True", Some("PreemptionByScheduler"), Some(message), now);
+                }
+            });
+            if let Ok(deleted) = client.delete(&victim.key, None) {
+                client.event(&deleted, "Normal", "Preempted", format!("Preempted by pod {uid} on node {}", candidate.node));
+            }
         }
-        name(feasible[best])
+        // Less important pods nominated to the node lose their nomination: the room is taken.
+        let nominated = self.nominated.get(&candidate.node).into_iter().flatten();
+        for pod in nominated.filter(|p| p.priority < preemptor.priority) {
+            let _ = client.patch(&pod.key, "update status", |o| {
+                if let Object::Pod(p) = o {
+                    p.status.get_or_insert_with(Default::default).nominated_node_name = None;
+                }
+            });
+        }
     }
 }
 
-/// The FitError message (`framework.FitError.Error`): a histogram of reasons sorted as
-/// strings, then what preemption would say.
-pub fn fit_error(num_nodes: usize, rejections: &[Rejection]) -> String {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    let (mut unresolvable, mut no_victims) = (0, 0);
-    for r in rejections {
-        for reason in &r.reasons {
-            *counts.entry(reason.as_str()).or_default() += 1;
-        }
-        if r.resolvable_by_preemption {
-            no_victims += 1;
-        } else {
-            unresolvable += 1;
-        }
-    }
-    let mut histogram: Vec<String> = counts.iter().map(|(reason, n)| format!("{n} {reason}")).collect();
-    histogram.sort();
-    let mut preemption = Vec::new();
-    if unresolvable > 0 {
-        preemption.push(format!("{unresolvable} Preemption is not helpful for scheduling"));
-    }
-    if no_victims > 0 {
-        preemption.push(format!("{no_victims} No preemption victims found for incoming pod"));
-    }
-    preemption.sort();
-    format!(
-        "0/{num_nodes} nodes are available: {}. preemption: 0/{num_nodes} nodes are available: {}.",
-        histogram.join(", "),
-        preemption.join(", ")
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fit_error_sorts_its_histogram_as_strings() {
-        let taint = Rejection {
-            plugin: "TaintToleration",
-            reasons: vec!["node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }".into()],
-            resolvable_by_preemption: false,
-        };
-        let cpu = Rejection { plugin: "NodeResourcesFit", reasons: vec!["Insufficient cpu".into()], resolvable_by_preemption: true };
-        let both = Rejection {
-            plugin: "NodeResourcesFit",
-            reasons: vec!["Insufficient cpu".into(), "Insufficient memory".into()],
-            resolvable_by_preemption: true,
-        };
-        assert_eq!(
-            fit_error(4, &[taint, cpu.clone(), cpu, both]),
-            "0/4 nodes are available: 1 Insufficient memory, 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod."
-        );
-    }
-
-    #[test]
-    fn tolerations_match_as_the_api_defines() {
-        let exists = Toleration { key: Some("k".into()), operator: Some("Exists".into()), ..Default::default() };
-        assert!(tolerates(std::slice::from_ref(&exists), "k", "v", "NoSchedule"));
-        assert!(!tolerates(&[exists], "other", "v", "NoSchedule"));
-        let equal = Toleration { key: Some("k".into()), value: Some("v".into()), effect: Some("NoExecute".into()), ..Default::default() };
-        assert!(tolerates(std::slice::from_ref(&equal), "k", "v", "NoExecute"));
-        assert!(!tolerates(&[equal], "k", "v", "NoSchedule"));
-    }
+fn has_gated_condition(pod: &Pod) -> bool {
+    let conditions = pod.status.as_ref().and_then(|s| s.conditions.as_deref()).unwrap_or(&[]);
+    conditions.iter().any(|c| c.type_ == "PodScheduled" && c.reason.as_deref() == Some("SchedulingGated"))
 }
