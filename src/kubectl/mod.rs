@@ -23,6 +23,7 @@ mod set;
 mod sim;
 mod table;
 mod top;
+mod traffic;
 mod wait;
 pub mod watch;
 mod words;
@@ -221,6 +222,8 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
     ("to-revision", None),
     ("timeout", None),
     ("for", None),
+    ("count", None),
+    ("rps", None),
     ("current-replicas", None),
     ("limits", None),
     ("requests", None),
