@@ -10,7 +10,7 @@ pub const USAGE: &str = "  sim curl TARGET [--from POD|NODE] [-n COUNT] [--names
   sim load TARGET --rps N [--for DURATION] [--namespace NS]
   sim load stop
   sim nslookup NAME [--namespace NS]
-  sim proxy rules NODE
+  sim proxy rules|stop|start NODE
 ";
 
 /// The most requests one `sim curl` sends.
@@ -31,7 +31,7 @@ pub fn run(cluster: &mut Cluster, command: &str, rest: &[String]) -> Result<Stri
         "curl" => curl(cluster, &args),
         "load" => load(cluster, &args),
         "nslookup" => nslookup(cluster, &args),
-        _ => proxy_rules(cluster, &args),
+        _ => proxy(cluster, &args),
     }
 }
 
@@ -108,12 +108,23 @@ fn nslookup(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
     }
 }
 
-fn proxy_rules(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
-    let [what, node] = args.positional.as_slice() else { return Err("error: usage: sim proxy rules NODE".to_string()) };
-    if what != "rules" {
-        return Err(format!("error: unknown command {what:?} for \"sim proxy\""));
+/// `sim proxy rules NODE` prints a node's rules; `sim proxy stop|start NODE` stops its
+/// kube-proxy (the rules stay, stale) or starts it again (it relists and resyncs).
+fn proxy(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
+    let [what, node] = args.positional.as_slice() else { return Err("error: usage: sim proxy rules|stop|start NODE".to_string()) };
+    if cluster.kube_proxy(node).is_none() {
+        return Err(format!("Error from server (NotFound): nodes \"{node}\" not found"));
     }
-    let not_found = || format!("Error from server (NotFound): nodes \"{node}\" not found");
-    let proxy = cluster.kube_proxy(node).ok_or_else(not_found)?;
-    Ok(proxy.iptables_save().trim_end().to_string())
+    match what.as_str() {
+        "rules" => Ok(cluster.kube_proxy(node).map(|p| p.iptables_save()).unwrap_or_default().trim_end().to_string()),
+        "stop" => {
+            cluster.stop_kube_proxy(node);
+            Ok(format!("kube-proxy on {node} stopped (its rules stay as they are)"))
+        }
+        "start" => {
+            cluster.start_kube_proxy(node);
+            Ok(format!("kube-proxy on {node} started"))
+        }
+        other => Err(format!("error: unknown command {other:?} for \"sim proxy\"")),
+    }
 }
