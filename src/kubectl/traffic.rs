@@ -58,7 +58,7 @@ fn curl(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
 fn load(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
     match args.positional.as_slice() {
         [stop] if stop == "stop" => {
-            return Ok(match cluster.stop_loads() {
+            Ok(match cluster.stop_loads() {
                 0 => "no load running".to_string(),
                 1 => "load stopped".to_string(),
                 n => format!("{n} loads stopped"),

@@ -348,7 +348,7 @@ fn usable_endpoints(slices: &[&EndpointSlice], port_name: &str, service_port: &s
     }
     let mut usable = if ready.is_empty() { terminating } else { ready };
     // The proxier writes endpoint rules in the order of its sorted endpoint list.
-    usable.sort_by(|a, b| a.address().cmp(&b.address()));
+    usable.sort_by_key(EndpointRule::address);
     usable.dedup_by(|a, b| a.address() == b.address());
     usable
 }
