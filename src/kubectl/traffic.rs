@@ -57,13 +57,11 @@ fn curl(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
 
 fn load(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
     match args.positional.as_slice() {
-        [stop] if stop == "stop" => {
-            Ok(match cluster.stop_loads() {
-                0 => "no load running".to_string(),
-                1 => "load stopped".to_string(),
-                n => format!("{n} loads stopped"),
-            })
-        }
+        [stop] if stop == "stop" => Ok(match cluster.stop_loads() {
+            0 => "no load running".to_string(),
+            1 => "load stopped".to_string(),
+            n => format!("{n} loads stopped"),
+        }),
         [target] => {
             let usage = || "error: usage: sim load TARGET --rps N [--for DURATION] [--namespace NS]".to_string();
             let rps_text = args.value("rps").ok_or_else(usage)?;

@@ -1,7 +1,9 @@
 //! Simulated traffic: a request resolves its host through cluster DNS, leaves its source
 //! node through that node's kube-proxy rules (as programmed, possibly stale), and reaches a
 //! pod whose container may or may not listen on the port. `sim load` turns steady traffic
-//! into CPU the serving pods use, which the kubelet reports to metrics-server.
+//! into CPU the serving pods use, which the kubelet reports to metrics-server. NetworkPolicy
+//! (`policy`) drops what it does not allow.
+mod policy;
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::api::{Key, Object};
@@ -57,6 +59,8 @@ pub struct Request {
     pub pod: Option<Key>,
     /// A stale rule sent it to an address no pod has any more.
     pub stale: bool,
+    /// A NetworkPolicy dropped it.
+    pub denied: bool,
     /// What curl printed.
     pub outcome: String,
 }
@@ -107,6 +111,8 @@ struct Client {
     node: String,
     /// The namespace of its DNS search path; None for a node (no cluster DNS).
     dns_namespace: Option<String>,
+    /// What NetworkPolicy sees of it.
+    peer: policy::Peer,
 }
 
 /// `scheme://host[:port][/path]` → (host, port), as curl parses it.
@@ -154,7 +160,9 @@ impl World<'_> {
         match source {
             Source::Node(node) => {
                 let kubelet = self.kubelets.get(node).ok_or_else(|| format!("Error from server (NotFound): nodes \"{node}\" not found"))?;
-                Ok(Client { name: node.clone(), ip: kubelet.node_ip(), node: node.clone(), dns_namespace: None })
+                let ip = kubelet.node_ip();
+                let peer = policy::Peer { ip: ip.clone(), ..Default::default() };
+                Ok(Client { name: node.clone(), ip, node: node.clone(), dns_namespace: None, peer })
             }
             Source::Pod(key) => {
                 let not_found = || format!("Error from server (NotFound): pods \"{}\" not found", key.name);
@@ -165,7 +173,14 @@ impl World<'_> {
                 let node = pod.spec.as_ref().and_then(|s| s.node_name.clone());
                 match (ip, node, status.and_then(|s| s.phase.as_deref())) {
                     (Some(ip), Some(node), Some("Running")) => {
-                        Ok(Client { name: format!("{}/{}", key.namespace, key.name), ip, node, dns_namespace: Some(key.namespace.clone()) })
+                        let peer = pod_peer(key, &ip, pod.metadata.labels.clone());
+                        Ok(Client {
+                            name: format!("{}/{}", key.namespace, key.name),
+                            ip,
+                            node,
+                            dns_namespace: Some(key.namespace.clone()),
+                            peer,
+                        })
                     }
                     _ => Err(format!("error: unable to upgrade connection: pod {} is not running", key.name)),
                 }
@@ -184,7 +199,10 @@ impl World<'_> {
                     .or_else(|| self.kubelets.keys().next().cloned())
                     .ok_or_else(|| "error: the cluster has no nodes to run a client on".to_string())?;
                 let ip = self.kubelets.get(&node).map(Kubelet::node_ip).unwrap_or_default();
-                Ok(Client { name: format!("client on {node}"), ip, node, dns_namespace: Some(namespace.to_string()) })
+                // Labelled as `kubectl run curl` labels its pod, for NetworkPolicy selectors.
+                let labels = BTreeMap::from([("run".to_string(), "curl".to_string())]);
+                let peer = policy::Peer { ip: ip.clone(), pod: Some((namespace.to_string(), labels)), key: None };
+                Ok(Client { name: format!("client on {node}"), ip, node, dns_namespace: Some(namespace.to_string()), peer })
             }
         }
     }
@@ -201,6 +219,7 @@ impl World<'_> {
             endpoint: None,
             pod: None,
             stale: false,
+            denied: false,
             outcome: String::new(),
         };
         let (host, port) = match parse_url(target) {
@@ -212,6 +231,11 @@ impl World<'_> {
         };
         let ip = if is_ipv4(&host) {
             host.clone()
+        } else if !policy::allows_dns(self.api, &client.peer) {
+            // An egress policy that does not allow DNS: the query times out.
+            request.denied = true;
+            request.outcome = format!("curl: (6) Could not resolve host: {host}");
+            return request;
         } else {
             let answer = client.dns_namespace.as_deref().and_then(|ns| dns::resolve(self.api, &host, ns));
             match answer {
@@ -269,7 +293,17 @@ impl World<'_> {
             request.outcome = refused;
             return request;
         }
-        match owner.connect(&dest_ip, dest_port) {
+        let connection = owner.connect(&dest_ip, dest_port);
+        if let Connection::Served(pod) | Connection::Refused(pod) = &connection {
+            let labels = self.api.peek(pod).and_then(|o| o.metadata().labels.clone());
+            if !policy::allows(self.api, &client.peer, &pod_peer(pod, &dest_ip, labels), dest_port) {
+                request.denied = true;
+                request.pod = Some(pod.clone());
+                request.outcome = timed_out;
+                return request;
+            }
+        }
+        match connection {
             Connection::Served(pod) => {
                 request.outcome = format!("{} ({dest_ip})", pod.name);
                 request.pod = Some(pod);
@@ -292,6 +326,11 @@ impl World<'_> {
             None => Verdict::NoRule,
         }
     }
+}
+
+/// A pod as NetworkPolicy sees it.
+fn pod_peer(key: &Key, ip: &str, labels: Option<BTreeMap<String, String>>) -> policy::Peer {
+    policy::Peer { ip: ip.to_string(), pod: Some((key.namespace.clone(), labels.unwrap_or_default())), key: Some(key.clone()) }
 }
 
 /// `sim curl`: sends `count` requests; returns one line per request, then (for more than
