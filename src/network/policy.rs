@@ -12,6 +12,9 @@ use crate::api::labels::Selector;
 use crate::api::{info, Key, Object};
 use crate::apiserver::ApiServer;
 
+/// A rule's peers and ports (an ingress rule's `from`, an egress rule's `to`).
+type Rule<'a> = (Option<&'a Vec<NetworkPolicyPeer>>, Option<&'a Vec<NetworkPolicyPort>>);
+
 /// One end of a connection, as policies see it.
 #[derive(Clone, Debug, Default)]
 pub struct Peer {
@@ -54,7 +57,7 @@ fn permits(api: &ApiServer, subject: &Peer, other: &Peer, port: (i32, &str), dir
     let destination = if direction == "Ingress" { subject } else { other };
     policies.iter().any(|policy| {
         let Some(spec) = &policy.spec else { return false };
-        let rules: Vec<(Option<&Vec<NetworkPolicyPeer>>, Option<&Vec<NetworkPolicyPort>>)> = if direction == "Ingress" {
+        let rules: Vec<Rule> = if direction == "Ingress" {
             spec.ingress.iter().flatten().map(|r| (r.from.as_ref(), r.ports.as_ref())).collect()
         } else {
             spec.egress.iter().flatten().map(|r| (r.to.as_ref(), r.ports.as_ref())).collect()
