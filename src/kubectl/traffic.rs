@@ -26,7 +26,7 @@ pub fn run(cluster: &mut Cluster, command: &str, rest: &[String]) -> Result<Stri
             _ => w.clone(),
         })
         .collect();
-    let args = parse_args(&words)?;
+    let args = parse_args(&words).map_err(|e| e.replace("--count", "'n' in -n"))?;
     match command {
         "curl" => curl(cluster, &args),
         "load" => load(cluster, &args),

@@ -289,8 +289,13 @@ impl World<'_> {
             return request;
         };
         if owner.node_ip() == dest_ip {
-            // A node's own address on a port no NodePort rule took: nothing listens.
-            request.outcome = refused;
+            // A node's own address on a port no NodePort rule took: only the API server (a
+            // host-network static pod) listens, on 6443 of its node.
+            request.outcome = if dest_port == 6443 && self.serves_api(&dest_ip) {
+                format!("kube-apiserver-{} ({dest_ip})", owner.node_name())
+            } else {
+                refused
+            };
             return request;
         }
         let connection = owner.connect(&dest_ip, dest_port);
@@ -320,6 +325,14 @@ impl World<'_> {
         request
     }
 
+    /// Whether the API server listens at `ip` (an address of the `kubernetes` EndpointSlice).
+    fn serves_api(&self, ip: &str) -> bool {
+        self.api.peek(&Key::new("EndpointSlice", "default", "kubernetes")).is_some_and(|o| match o.as_ref() {
+            Object::EndpointSlice(s) => s.endpoints.iter().any(|e| e.addresses.iter().any(|a| a == ip)),
+            _ => false,
+        })
+    }
+
     fn route(&mut self, node: &str, client_ip: &str, ip: &str, port: i32) -> Verdict {
         match self.proxies.get_mut(node) {
             Some(proxy) => proxy.route(client_ip, ip, port, self.now_ms, self.rng),
@@ -343,7 +356,12 @@ pub fn curl(world: &mut World, network: &mut Network, request: &CurlRequest) -> 
         let sent = world.send(&client, &request.target);
         out.push_str(&sent.outcome);
         out.push('\n');
-        let key = sent.pod.as_ref().filter(|_| !sent.outcome.starts_with("curl:")).map_or(sent.outcome.clone(), |p| p.name.clone());
+        // A pod that answered is counted by name; an error by its message.
+        let key = if sent.outcome.starts_with("curl:") {
+            sent.outcome.clone()
+        } else {
+            sent.outcome.split(" (").next().unwrap_or("").to_string()
+        };
         *tally.entry(key).or_default() += 1;
         network.remember(sent);
     }
