@@ -12,9 +12,12 @@ pub mod api;
 pub mod apiserver;
 pub mod cluster;
 pub mod controllers;
+pub mod dns;
 pub mod etcd;
 pub mod kubectl;
 pub mod kubelet;
+pub mod network;
+pub mod proxy;
 pub mod rng;
 pub mod scheduler;
 

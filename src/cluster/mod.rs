@@ -22,6 +22,8 @@ use crate::apiserver::{ApiServer, Client, WatchEvent};
 use crate::controllers::ControllerManager;
 use crate::kubelet::pod_workers::LogLine;
 use crate::kubelet::{Kubelet, PodUsage, Timer};
+use crate::network::{CurlRequest, Load, Network, Request};
+use crate::proxy::KubeProxy;
 use crate::rng::Rng;
 use crate::scheduler::Scheduler;
 
@@ -82,6 +84,10 @@ pub struct Cluster {
     scheduler: Scheduler,
     controllers: ControllerManager,
     kubelets: BTreeMap<String, Kubelet>,
+    /// The kube-proxy of each node.
+    kube_proxies: BTreeMap<String, KubeProxy>,
+    /// Simulated traffic: recent requests and steady loads.
+    network: Network,
     /// Components with a `Run` already queued, so a burst of deliveries causes one run.
     run_queued: BTreeSet<Component>,
     /// The times at which a `Wake` of the controller manager is queued.
@@ -103,6 +109,8 @@ impl Cluster {
             scheduler: Scheduler::default(),
             controllers: ControllerManager::default(),
             kubelets: BTreeMap::new(),
+            kube_proxies: BTreeMap::new(),
+            network: Network::default(),
             run_queued: Default::default(),
             controller_wakeups: Default::default(),
             scheduler_wakeups: Default::default(),
@@ -183,6 +191,9 @@ impl Cluster {
         for (delay, timer) in timers {
             self.push(self.now_ms + delay, Task::KubeletTimer(name.clone(), timer));
         }
+        let mut proxy = KubeProxy::new(&name, &kubelet.node_ip());
+        proxy.start(&self.proxy_objects());
+        self.kube_proxies.insert(name.clone(), proxy);
         self.kubelets.insert(name, kubelet);
         Ok(())
     }
@@ -207,6 +218,10 @@ impl Cluster {
             for node in nodes {
                 self.push(at, Task::Deliver(Component::Kubelet(node), event.clone()));
             }
+            let proxies: Vec<String> = self.kube_proxies.iter().filter(|(_, p)| p.watches(&event)).map(|(n, _)| n.clone()).collect();
+            for node in proxies {
+                self.push(at, Task::Deliver(Component::KubeProxy(node), event.clone()));
+            }
         }
     }
 
@@ -219,9 +234,11 @@ impl Cluster {
             self.api.set_time(self.now_ms);
             self.dispatch(next.task);
             self.fan_out();
+            self.refresh_load();
         }
         self.now_ms = until;
         self.api.set_time(until);
+        self.refresh_load();
     }
 
     fn dispatch(&mut self, task: Task) {
@@ -242,6 +259,10 @@ impl Cluster {
                     Component::Kubelet(node) => self.kubelets.get_mut(node).is_some_and(|k| {
                         k.on_event(&event);
                         k.has_work()
+                    }),
+                    Component::KubeProxy(node) => self.kube_proxies.get_mut(node).is_some_and(|p| {
+                        p.on_event(&event);
+                        p.has_work()
                     }),
                     _ => false,
                 };
@@ -267,6 +288,12 @@ impl Cluster {
                         Vec::new()
                     }
                     Component::Kubelet(node) => self.kubelets.get_mut(node).map(|k| k.run(&mut client)).unwrap_or_default(),
+                    Component::KubeProxy(node) => {
+                        if let Some(proxy) = self.kube_proxies.get_mut(node) {
+                            proxy.sync();
+                        }
+                        Vec::new()
+                    }
                     _ => Vec::new(),
                 };
                 // The scheduler takes one pod per cycle; it runs again while pods wait.
@@ -330,6 +357,86 @@ impl Cluster {
             if self.scheduler_wakeups.insert(due) {
                 self.push(due, Task::Wake(Component::Scheduler));
             }
+        }
+    }
+
+    /// What kube-proxy's informers list when it starts: every Service and EndpointSlice.
+    fn proxy_objects(&self) -> Vec<crate::api::ObjectRef> {
+        let mut objects = self.api.peek_list(crate::api::info("Service"), None);
+        objects.extend(self.api.peek_list(crate::api::info("EndpointSlice"), None));
+        objects
+    }
+
+    /// A node's kube-proxy (its programmed rules: `rules()`, `iptables_save()`).
+    pub fn kube_proxy(&self, node: &str) -> Option<&KubeProxy> {
+        self.kube_proxies.get(node)
+    }
+
+    /// Stops a node's kube-proxy: it hears no more changes, and its rules stay as they were.
+    /// Returns false for an unknown node.
+    pub fn stop_kube_proxy(&mut self, node: &str) -> bool {
+        self.kube_proxies.get_mut(node).map(KubeProxy::stop).is_some()
+    }
+
+    /// Starts a stopped kube-proxy again: it lists Services and EndpointSlices and resyncs.
+    pub fn start_kube_proxy(&mut self, node: &str) -> bool {
+        let objects = self.proxy_objects();
+        self.kube_proxies.get_mut(node).map(|p| p.start(&objects)).is_some()
+    }
+
+    fn world(&mut self) -> crate::network::World<'_> {
+        crate::network::World {
+            api: &self.api,
+            proxies: &mut self.kube_proxies,
+            kubelets: &self.kubelets,
+            rng: &mut self.rng,
+            now_ms: self.now_ms,
+        }
+    }
+
+    /// `sim curl`: sends requests through DNS, kube-proxy's rules and the pods' servers.
+    pub fn curl(&mut self, request: &CurlRequest) -> Result<String, String> {
+        let mut network = std::mem::take(&mut self.network);
+        let result = crate::network::curl(&mut self.world(), &mut network, request);
+        self.network = network;
+        result
+    }
+
+    /// The most recent requests, oldest first, with their way through the cluster.
+    pub fn recent_requests(&self) -> impl Iterator<Item = &Request> {
+        self.network.recent_requests()
+    }
+
+    /// Steady traffic now running (`sim load`).
+    pub fn loads(&self) -> &[Load] {
+        &self.network.loads
+    }
+
+    /// `sim load TARGET`: starts steady traffic.
+    pub fn start_load(&mut self, load: Load) {
+        self.network.loads.push(load);
+        self.refresh_load();
+    }
+
+    /// `sim load stop`: ends every load; returns how many there were.
+    pub fn stop_loads(&mut self) -> usize {
+        let stopped = std::mem::take(&mut self.network.loads).len();
+        self.refresh_load();
+        stopped
+    }
+
+    /// Ends loads whose time is up and tells each kubelet the CPU its pods spend serving.
+    fn refresh_load(&mut self) {
+        let now = self.now_ms;
+        self.network.loads.retain(|l| l.until_ms.is_none_or(|until| until > now));
+        if self.network.loads.is_empty() && !self.network.load_applied {
+            return;
+        }
+        let loads = self.network.loads.clone();
+        let cpu = crate::network::load_cpu(&mut self.world(), &loads);
+        self.network.load_applied = !loads.is_empty();
+        for kubelet in self.kubelets.values_mut() {
+            kubelet.set_traffic_cpu(cpu.clone());
         }
     }
 

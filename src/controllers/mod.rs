@@ -13,6 +13,7 @@ mod persistent_volume;
 mod pod_control;
 mod replicaset;
 mod resource_quota;
+mod service_lb;
 mod statefulset;
 mod ttl_after_finished;
 
@@ -142,6 +143,7 @@ impl Default for ControllerManager {
                 Box::new(GarbageCollector::default()),
                 Box::new(NamespaceController::default()),
                 Box::new(ResourceQuotaController::default()),
+                Box::new(service_lb::ServiceLbController::default()),
             ],
         }
     }

@@ -24,6 +24,7 @@ mod set;
 mod sim;
 mod table;
 mod top;
+mod traffic;
 mod wait;
 pub mod watch;
 mod words;
@@ -222,6 +223,8 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
     ("to-revision", None),
     ("timeout", None),
     ("for", None),
+    ("count", None),
+    ("rps", None),
     ("current-replicas", None),
     ("limits", None),
     ("requests", None),

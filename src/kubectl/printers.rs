@@ -80,6 +80,7 @@ fn headers(kind: &KindInfo) -> (&'static [&'static str], &'static [&'static str]
         "Job" => (&["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"], TEMPLATE),
         "Lease" => (&["NAME", "HOLDER", "AGE"], &[]),
         "EndpointSlice" => (&["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], &[]),
+        "NetworkPolicy" => (&["NAME", "POD-SELECTOR", "AGE"], &[]),
         "PodDisruptionBudget" => (&["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"], &[]),
         "PriorityClass" => (&["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"], &[]),
         _ => (&["NAME", "AGE"], &[]),
@@ -371,6 +372,10 @@ fn row(object: &Object, now: u64) -> (Vec<String>, Vec<String>) {
         Object::Lease(lease) => {
             let holder = lease.spec.as_ref().and_then(|s| s.holder_identity.clone()).unwrap_or_default();
             (vec![name, holder, created], vec![])
+        }
+        Object::NetworkPolicy(policy) => {
+            let selector = policy.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
+            (vec![name, format_selector(Some(selector.unwrap_or(&LabelSelector::default()))), created], vec![])
         }
         Object::EndpointSlice(slice) => {
             let ports: Vec<String> = slice

@@ -9,8 +9,11 @@ use crate::Cluster;
 
 pub fn run(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<String, String> {
     let Some((command, rest)) = words.split_first() else {
-        return Ok("sim drives the simulation.\n\nCommands:\n  sim wait DURATION\n  sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...\n  sim explain pod NAME [-n NAMESPACE] [-o json]\n  sim scheduler config -f FILE|-\n".to_string());
+        return Ok(format!("sim drives the simulation.\n\nCommands:\n  sim wait DURATION\n  sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...\n  sim explain pod NAME [-n NAMESPACE] [-o json]\n  sim scheduler config -f FILE|-\n{}", super::traffic::USAGE));
     };
+    if matches!(command.as_str(), "curl" | "load" | "proxy" | "nslookup") {
+        return super::traffic::run(cluster, command, rest);
+    }
     let args = parse_args(rest)?;
     match (command.as_str(), args.positional.first().map(String::as_str)) {
         ("wait", _) => {

@@ -142,11 +142,32 @@ pub struct Kubelet {
     images: BTreeSet<String>,
     next_host: u32,
     work: VecDeque<Key>,
+    /// CPU (millicores) that simulated traffic (`sim load`, `crate::network`) makes each
+    /// pod's server spend, added to what its first running container uses.
+    traffic_cpu: BTreeMap<Key, u64>,
+}
+
+/// What a connection to a pod IP on this node meets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Connection {
+    /// No pod has the address (any more).
+    NoPod,
+    /// The pod runs, but no container listens on the port.
+    Refused(Key),
+    /// A running container of the pod serves the port.
+    Served(Key),
 }
 
 impl Kubelet {
     pub fn new(config: NodeConfig) -> Kubelet {
-        Kubelet { config, pods: BTreeMap::new(), images: BTreeSet::new(), next_host: 2, work: VecDeque::new() }
+        Kubelet {
+            config,
+            pods: BTreeMap::new(),
+            images: BTreeSet::new(),
+            next_host: 2,
+            work: VecDeque::new(),
+            traffic_cpu: BTreeMap::new(),
+        }
     }
 
     /// The node's number: its pods get 10.244.<index>.0/24.
@@ -330,18 +351,45 @@ impl Kubelet {
             .filter(|(_, w)| !w.terminal)
             .map(|(key, w)| PodUsage {
                 pod: key.clone(),
-                containers: w
-                    .containers
-                    .iter()
-                    .filter_map(|c| {
-                        let p = c.process.as_ref()?;
-                        let pod_workers::State::Running { started_ms } = c.state else { return None };
-                        let cap = runtime::limit(&c.spec, "cpu").map_or(node_cpu, |l| l.min(node_cpu));
-                        let cpu = p.cpu_milli.min(cap);
-                        Some(ContainerUsage { name: c.spec.name.clone(), started_ms, cpu_milli: cpu, memory: p.memory })
-                    })
-                    .collect(),
+                containers: {
+                    let mut first = true;
+                    w.containers
+                        .iter()
+                        .filter_map(|c| {
+                            let p = c.process.as_ref()?;
+                            let pod_workers::State::Running { started_ms } = c.state else { return None };
+                            let cap = runtime::limit(&c.spec, "cpu").map_or(node_cpu, |l| l.min(node_cpu));
+                            let traffic = if first { self.traffic_cpu.get(key).copied().unwrap_or(0) } else { 0 };
+                            first = false;
+                            let cpu = p.cpu_milli.saturating_add(traffic).min(cap);
+                            Some(ContainerUsage { name: c.spec.name.clone(), started_ms, cpu_milli: cpu, memory: p.memory })
+                        })
+                        .collect()
+                },
             })
             .collect()
+    }
+
+    /// `sim load`'s hook: the CPU each pod spends serving simulated traffic (keyed by pod;
+    /// the cluster hands every kubelet the whole map).
+    pub fn set_traffic_cpu(&mut self, cpu: BTreeMap<Key, u64>) {
+        self.traffic_cpu = cpu;
+    }
+
+    /// A TCP connection to `ip:port` on this node: whether a running container of the pod
+    /// with that IP listens on the port (terminating pods serve until their server stops).
+    pub fn connect(&self, ip: &str, port: i32) -> Connection {
+        let Some((key, worker)) = self.pods.iter().find(|(_, w)| !w.terminal && w.ip.as_deref() == Some(ip)) else {
+            return Connection::NoPod;
+        };
+        let listens = worker.containers.iter().any(|c| {
+            matches!(c.state, pod_workers::State::Running { .. })
+                && c.process.as_ref().and_then(|p| p.server.as_ref()).is_some_and(|s| s.ports.iter().any(|p| i32::from(*p) == port))
+        });
+        if listens {
+            Connection::Served(key.clone())
+        } else {
+            Connection::Refused(key.clone())
+        }
     }
 }

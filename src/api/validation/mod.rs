@@ -7,6 +7,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 mod cron;
+mod network_policy;
 mod update;
 
 pub use update::validate_update;
@@ -341,6 +342,7 @@ pub fn validate(object: &Object) -> Vec<FieldError> {
                 }
             }
         }
+        Object::NetworkPolicy(np) => network_policy::validate(np, &mut errs),
         Object::PriorityClass(pc) => {
             let name = pc.metadata.name.as_deref().unwrap_or("");
             let system = matches!(name, "system-node-critical" | "system-cluster-critical");

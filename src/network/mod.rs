@@ -1,0 +1,410 @@
+//! Simulated traffic: a request resolves its host through cluster DNS, leaves its source
+//! node through that node's kube-proxy rules (as programmed, possibly stale), and reaches a
+//! pod whose container may or may not listen on the port. `sim load` turns steady traffic
+//! into CPU the serving pods use, which the kubelet reports to metrics-server. NetworkPolicy
+//! (`policy`) drops what it does not allow.
+mod policy;
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::api::{Key, Object};
+use crate::apiserver::ApiServer;
+use crate::dns::{self, Answer};
+use crate::kubelet::{Connection, Kubelet};
+use crate::proxy::{KubeProxy, Verdict};
+use crate::rng::Rng;
+
+/// How many recent requests the cluster keeps for the diagram.
+const RECENT_REQUESTS: usize = 200;
+
+/// CPU one request costs its server: 5 ms, about what the HPA walkthrough's php-apache
+/// spends, so 100 requests a second keep half a CPU busy.
+pub const CPU_MS_PER_REQUEST: u64 = 5;
+
+/// Where a request starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A pod: its IP, its node, and its namespace's DNS search path.
+    Pod(Key),
+    /// A node's own network namespace: its IP, and no cluster DNS.
+    Node(String),
+    /// A throwaway client pod (as `kubectl run curl --rm -it`) on the first node that takes
+    /// workloads, in the request's namespace.
+    Client,
+}
+
+/// One `sim curl`.
+#[derive(Clone, Debug)]
+pub struct CurlRequest {
+    pub target: String,
+    pub source: Source,
+    pub count: usize,
+    pub namespace: String,
+}
+
+/// A request's way through the cluster, for the diagram: client → node → kube-proxy → pod.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub time_ms: u64,
+    /// The client: a pod's `namespace/name` or a node name.
+    pub client: String,
+    pub client_ip: String,
+    pub target: String,
+    /// The node whose kube-proxy rules the packet met (none when DNS failed).
+    pub node: Option<String>,
+    /// The chains it traversed (`KUBE-SERVICES`, `KUBE-SVC-…`, `KUBE-SEP-…`).
+    pub chains: Vec<String>,
+    /// The address it was sent to in the end (after DNAT).
+    pub endpoint: Option<String>,
+    /// The pod that answered or refused.
+    pub pod: Option<Key>,
+    /// A stale rule sent it to an address no pod has any more.
+    pub stale: bool,
+    /// A NetworkPolicy dropped it.
+    pub denied: bool,
+    /// What curl printed.
+    pub outcome: String,
+}
+
+/// Steady background traffic (`sim load`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Load {
+    pub target: String,
+    pub namespace: String,
+    pub rps: u64,
+    pub until_ms: Option<u64>,
+}
+
+/// The cluster's traffic state.
+#[derive(Default)]
+pub struct Network {
+    requests: VecDeque<Request>,
+    pub loads: Vec<Load>,
+    /// Whether the kubelets were last told of a load (so its end is told once).
+    pub load_applied: bool,
+}
+
+impl Network {
+    pub fn recent_requests(&self) -> impl Iterator<Item = &Request> {
+        self.requests.iter()
+    }
+    fn remember(&mut self, request: Request) {
+        if self.requests.len() >= RECENT_REQUESTS {
+            self.requests.pop_front();
+        }
+        self.requests.push_back(request);
+    }
+}
+
+/// What traffic needs of the cluster: state to read, kube-proxies to consult, the RNG.
+pub struct World<'a> {
+    pub api: &'a ApiServer,
+    pub proxies: &'a mut BTreeMap<String, KubeProxy>,
+    pub kubelets: &'a BTreeMap<String, Kubelet>,
+    pub rng: &'a mut Rng,
+    pub now_ms: u64,
+}
+
+/// A request's client, resolved.
+struct Client {
+    name: String,
+    ip: String,
+    node: String,
+    /// The namespace of its DNS search path; None for a node (no cluster DNS).
+    dns_namespace: Option<String>,
+    /// What NetworkPolicy sees of it.
+    peer: policy::Peer,
+}
+
+/// `scheme://host[:port][/path]` → (host, port), as curl parses it.
+fn parse_url(target: &str) -> Result<(String, i32), String> {
+    let (default_port, rest) = match target.split_once("://") {
+        Some(("http", rest)) => (80, rest),
+        Some(("https", rest)) => (443, rest),
+        Some((scheme, _)) => return Err(format!("curl: (1) Protocol \"{scheme}\" not supported")),
+        None => (80, target),
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => {
+            let port = port
+                .parse::<u16>()
+                .map_err(|_| "curl: (3) URL rejected: Port number was not a decimal number between 0 and 65535".to_string())?;
+            (host, i32::from(port))
+        }
+        None => (authority, default_port),
+    };
+    if host.is_empty() {
+        return Err("curl: (3) URL rejected: No host part in the URL".to_string());
+    }
+    Ok((host.to_string(), port))
+}
+
+fn is_ipv4(host: &str) -> bool {
+    host.parse::<std::net::Ipv4Addr>().is_ok()
+}
+
+impl World<'_> {
+    fn node_by_index(&self, index: u32) -> Option<&Kubelet> {
+        self.kubelets.values().find(|k| k.index() == index)
+    }
+
+    /// The node a pod IP (10.244.N.x) or node IP belongs to, if any machine has it.
+    fn owner(&self, ip: &str) -> Option<&Kubelet> {
+        if let Some(index) = ip.strip_prefix("10.244.").and_then(|r| r.split('.').next()).and_then(|n| n.parse().ok()) {
+            return self.node_by_index(index);
+        }
+        self.kubelets.values().find(|k| k.node_ip() == ip)
+    }
+
+    fn client(&self, source: &Source, namespace: &str) -> Result<Client, String> {
+        match source {
+            Source::Node(node) => {
+                let kubelet = self.kubelets.get(node).ok_or_else(|| format!("Error from server (NotFound): nodes \"{node}\" not found"))?;
+                let ip = kubelet.node_ip();
+                let peer = policy::Peer { ip: ip.clone(), ..Default::default() };
+                Ok(Client { name: node.clone(), ip, node: node.clone(), dns_namespace: None, peer })
+            }
+            Source::Pod(key) => {
+                let not_found = || format!("Error from server (NotFound): pods \"{}\" not found", key.name);
+                let object = self.api.peek(key).ok_or_else(not_found)?;
+                let Object::Pod(pod) = object.as_ref() else { return Err(not_found()) };
+                let status = pod.status.as_ref();
+                let ip = status.and_then(|s| s.pod_ip.clone());
+                let node = pod.spec.as_ref().and_then(|s| s.node_name.clone());
+                match (ip, node, status.and_then(|s| s.phase.as_deref())) {
+                    (Some(ip), Some(node), Some("Running")) => {
+                        let peer = pod_peer(key, &ip, pod.metadata.labels.clone());
+                        Ok(Client {
+                            name: format!("{}/{}", key.namespace, key.name),
+                            ip,
+                            node,
+                            dns_namespace: Some(key.namespace.clone()),
+                            peer,
+                        })
+                    }
+                    _ => Err(format!("error: unable to upgrade connection: pod {} is not running", key.name)),
+                }
+            }
+            Source::Client => {
+                let nodes = self.api.peek_list(crate::api::info("Node"), None);
+                let takes_workloads = nodes.iter().find_map(|o| match o.as_ref() {
+                    Object::Node(n)
+                        if !n.spec.as_ref().and_then(|s| s.taints.as_ref()).is_some_and(|t| t.iter().any(|t| t.effect == "NoSchedule")) =>
+                    {
+                        n.metadata.name.clone().filter(|name| self.kubelets.contains_key(name))
+                    }
+                    _ => None,
+                });
+                let node = takes_workloads
+                    .or_else(|| self.kubelets.keys().next().cloned())
+                    .ok_or_else(|| "error: the cluster has no nodes to run a client on".to_string())?;
+                let ip = self.kubelets.get(&node).map(Kubelet::node_ip).unwrap_or_default();
+                // Labelled as `kubectl run curl` labels its pod, for NetworkPolicy selectors.
+                let labels = BTreeMap::from([("run".to_string(), "curl".to_string())]);
+                let peer = policy::Peer { ip: ip.clone(), pod: Some((namespace.to_string(), labels)), key: None };
+                Ok(Client { name: format!("client on {node}"), ip, node, dns_namespace: Some(namespace.to_string()), peer })
+            }
+        }
+    }
+
+    /// Sends one request; returns what curl printed and the way it went.
+    fn send(&mut self, client: &Client, target: &str) -> Request {
+        let mut request = Request {
+            time_ms: self.now_ms,
+            client: client.name.clone(),
+            client_ip: client.ip.clone(),
+            target: target.to_string(),
+            node: None,
+            chains: Vec::new(),
+            endpoint: None,
+            pod: None,
+            stale: false,
+            denied: false,
+            outcome: String::new(),
+        };
+        let (host, port) = match parse_url(target) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                request.outcome = e;
+                return request;
+            }
+        };
+        let ip = if is_ipv4(&host) {
+            host.clone()
+        } else if !policy::allows_dns(self.api, &client.peer) {
+            // An egress policy that does not allow DNS: the query times out.
+            request.denied = true;
+            request.outcome = format!("curl: (6) Could not resolve host: {host}");
+            return request;
+        } else {
+            let answer = client.dns_namespace.as_deref().and_then(|ns| dns::resolve(self.api, &host, ns));
+            match answer {
+                Some((_, Answer::A(ips))) if !ips.is_empty() => {
+                    // CoreDNS's `loadbalance` plugin shuffles the records; curl takes the first.
+                    let i = self.rng.below(ips.len() as u64) as usize;
+                    ips.get(i).cloned().unwrap_or_default()
+                }
+                // The simulated cluster has no upstream resolver: external names do not resolve.
+                Some((_, Answer::Cname(_))) | Some((_, Answer::A(_))) | None => {
+                    request.outcome = format!("curl: (6) Could not resolve host: {host}");
+                    return request;
+                }
+            }
+        };
+        let refused = format!("curl: (7) Failed to connect to {host} port {port}: Connection refused");
+        let timed_out = format!("curl: (28) Failed to connect to {host} port {port}: Connection timed out");
+        // The packet meets the source node's rules; a node IP that is not the source's own
+        // is routed to that node, whose KUBE-NODEPORTS chain sees it.
+        let mut node = client.node.clone();
+        let mut verdict = self.route(&node, &client.ip, &ip, port);
+        if verdict == Verdict::NoRule {
+            if let Some(other) =
+                self.kubelets.values().find(|k| k.node_ip() == ip && k.node_name() != node).map(|k| k.node_name().to_string())
+            {
+                node = other;
+                verdict = self.route(&node, &client.ip, &ip, port);
+            }
+        }
+        request.node = Some(node);
+        let (dest_ip, dest_port) = match verdict {
+            Verdict::Reject { .. } => {
+                request.chains.push("KUBE-SERVICES".into());
+                request.outcome = refused;
+                return request;
+            }
+            Verdict::Drop { .. } => {
+                request.chains.push("KUBE-EXTERNAL-SERVICES".into());
+                request.outcome = timed_out;
+                return request;
+            }
+            Verdict::Dnat { chains, endpoint, .. } => {
+                request.chains = chains;
+                (endpoint.ip, endpoint.port)
+            }
+            Verdict::NoRule => (ip.clone(), port),
+        };
+        request.endpoint = Some(format!("{dest_ip}:{dest_port}"));
+        let Some(owner) = self.owner(&dest_ip) else {
+            request.outcome = timed_out;
+            return request;
+        };
+        if owner.node_ip() == dest_ip {
+            // A node's own address on a port no NodePort rule took: only the API server (a
+            // host-network static pod) listens, on 6443 of its node.
+            request.outcome = if dest_port == 6443 && self.serves_api(&dest_ip) {
+                format!("kube-apiserver-{} ({dest_ip})", owner.node_name())
+            } else {
+                refused
+            };
+            return request;
+        }
+        let connection = owner.connect(&dest_ip, dest_port);
+        if let Connection::Served(pod) | Connection::Refused(pod) = &connection {
+            let labels = self.api.peek(pod).and_then(|o| o.metadata().labels.clone());
+            if !policy::allows(self.api, &client.peer, &pod_peer(pod, &dest_ip, labels), dest_port) {
+                request.denied = true;
+                request.pod = Some(pod.clone());
+                request.outcome = timed_out;
+                return request;
+            }
+        }
+        match connection {
+            Connection::Served(pod) => {
+                request.outcome = format!("{} ({dest_ip})", pod.name);
+                request.pod = Some(pod);
+            }
+            Connection::Refused(pod) => {
+                request.outcome = refused;
+                request.pod = Some(pod);
+            }
+            Connection::NoPod => {
+                request.stale = true;
+                request.outcome = format!("curl: (7) Failed to connect to {host} port {port}: No route to host");
+            }
+        }
+        request
+    }
+
+    /// Whether the API server listens at `ip` (an address of the `kubernetes` EndpointSlice).
+    fn serves_api(&self, ip: &str) -> bool {
+        self.api.peek(&Key::new("EndpointSlice", "default", "kubernetes")).is_some_and(|o| match o.as_ref() {
+            Object::EndpointSlice(s) => s.endpoints.iter().any(|e| e.addresses.iter().any(|a| a == ip)),
+            _ => false,
+        })
+    }
+
+    fn route(&mut self, node: &str, client_ip: &str, ip: &str, port: i32) -> Verdict {
+        match self.proxies.get_mut(node) {
+            Some(proxy) => proxy.route(client_ip, ip, port, self.now_ms, self.rng),
+            None => Verdict::NoRule,
+        }
+    }
+}
+
+/// A pod as NetworkPolicy sees it.
+fn pod_peer(key: &Key, ip: &str, labels: Option<BTreeMap<String, String>>) -> policy::Peer {
+    policy::Peer { ip: ip.to_string(), pod: Some((key.namespace.clone(), labels.unwrap_or_default())), key: Some(key.clone()) }
+}
+
+/// `sim curl`: sends `count` requests; returns one line per request, then (for more than
+/// one) a count per answering pod or error, most frequent first.
+pub fn curl(world: &mut World, network: &mut Network, request: &CurlRequest) -> Result<String, String> {
+    let client = world.client(&request.source, &request.namespace)?;
+    let mut out = String::new();
+    let mut tally: BTreeMap<String, usize> = BTreeMap::new();
+    for _ in 0..request.count {
+        let sent = world.send(&client, &request.target);
+        out.push_str(&sent.outcome);
+        out.push('\n');
+        // A pod that answered is counted by name; an error by its message.
+        let key = if sent.outcome.starts_with("curl:") {
+            sent.outcome.clone()
+        } else {
+            sent.outcome.split(" (").next().unwrap_or("").to_string()
+        };
+        *tally.entry(key).or_default() += 1;
+        network.remember(sent);
+    }
+    if request.count > 1 {
+        let mut counts: Vec<(String, usize)> = tally.into_iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for (what, count) in counts {
+            out.push_str(&format!("{count} {what}\n"));
+        }
+    }
+    Ok(out.trim_end().to_string())
+}
+
+/// The CPU (millicores) steady loads make each pod spend now: each load's requests split
+/// evenly over the endpoints its client's kube-proxy would pick from.
+pub fn load_cpu(world: &mut World, loads: &[Load]) -> BTreeMap<Key, u64> {
+    let mut cpu: BTreeMap<Key, u64> = BTreeMap::new();
+    for load in loads {
+        let Ok(client) = world.client(&Source::Client, &load.namespace) else { continue };
+        let Ok((host, port)) = parse_url(&load.target) else { continue };
+        let ip = if is_ipv4(&host) {
+            Some(host)
+        } else {
+            match dns::resolve(world.api, &host, &load.namespace) {
+                Some((_, Answer::A(ips))) => ips.into_iter().next(),
+                _ => None,
+            }
+        };
+        let Some(ip) = ip else { continue };
+        let endpoints = match world.proxies.get(&client.node).map(|p| p.candidates(&ip, port)) {
+            Some(Some(endpoints)) => endpoints,
+            _ => vec![(ip, port)],
+        };
+        let Ok(n) = u64::try_from(endpoints.len()) else { continue };
+        if n == 0 {
+            continue;
+        }
+        let share = load.rps.saturating_mul(CPU_MS_PER_REQUEST) / n;
+        for (ip, port) in endpoints {
+            if let Some(Connection::Served(pod)) = world.owner(&ip).map(|k| k.connect(&ip, port)) {
+                *cpu.entry(pod).or_default() += share;
+            }
+        }
+    }
+    cpu
+}
