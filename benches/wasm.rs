@@ -13,4 +13,3 @@ mod browser {
         console_log!("probe_ms {}", start.elapsed().as_secs_f64() * 1000.0);
     }
 }
-

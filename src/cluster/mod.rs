@@ -5,6 +5,7 @@
 //! that watch that kind after a small latency; a component with work then runs, and the
 //! timers it asks for (image pulls, container stops) go into the same queue, ordered by
 //! (time, sequence). An idle cluster has an empty queue and costs nothing.
+mod faults;
 mod snapshot;
 
 use std::cmp::Reverse;
@@ -15,6 +16,7 @@ use k8s_openapi::api::core::v1::Taint;
 pub use crate::kubelet::NodeConfig;
 
 pub use crate::apiserver::{Component, Message};
+pub use faults::parse_component;
 pub use snapshot::{NodeView, PodView, Snapshot};
 
 use crate::api::Key;
@@ -46,7 +48,8 @@ enum Task {
     Run(Component),
     /// A component asked to run again at this time (a controller's `AddAfter`).
     Wake(Component),
-    KubeletTimer(String, Timer),
+    /// A kubelet's timer, for the kubelet's boot that asked for it.
+    KubeletTimer(String, u64, Timer),
 }
 
 /// An entry of the event queue; ordered by time, then by the order it was queued.
@@ -86,6 +89,10 @@ pub struct Cluster {
     run_queued: BTreeSet<Component>,
     /// The times at which a `Wake` of the controller manager is queued.
     controller_wakeups: BTreeSet<u64>,
+    /// What `sim stop`, `sim node stop|partition` broke.
+    faults: faults::Faults,
+    /// How many times each machine has restarted: a timer of an earlier boot is stale.
+    boots: BTreeMap<String, u64>,
 }
 
 impl Cluster {
@@ -102,6 +109,8 @@ impl Cluster {
             kubelets: BTreeMap::new(),
             run_queued: Default::default(),
             controller_wakeups: Default::default(),
+            faults: Default::default(),
+            boots: Default::default(),
         };
         crate::apiserver::create_system_objects(&mut Client::new(&mut cluster.api, &mut cluster.rng, Component::ApiServer));
         let mut control_plane = NodeConfig::worker("control-plane");
@@ -165,8 +174,9 @@ impl Cluster {
         let name = request.name.clone();
         let kubelet = Kubelet::new(request);
         let timers = self.request(Component::Kubelet(name.clone()), |client| kubelet.register(client)).map_err(|e| e.render(None))?;
+        let boot = self.boot(&name);
         for (delay, timer) in timers {
-            self.push(self.now_ms + delay, Task::KubeletTimer(name.clone(), timer));
+            self.push(self.now_ms + delay, Task::KubeletTimer(name.clone(), boot, timer));
         }
         self.kubelets.insert(name, kubelet);
         Ok(())
@@ -211,6 +221,10 @@ impl Cluster {
 
     fn dispatch(&mut self, task: Task) {
         match task {
+            Task::Deliver(to, _) | Task::Run(to) | Task::Wake(to) if !self.faults.reachable(&to) => {
+                self.run_queued.remove(&to);
+                self.controller_wakeups.remove(&self.now_ms);
+            }
             Task::Deliver(to, event) => {
                 let verb = format!("watch {}", event.event_type);
                 self.api.record(Component::ApiServer, to.clone(), &verb, Key::of(&event.object).path());
@@ -258,8 +272,9 @@ impl Cluster {
                     self.push(self.now_ms, Task::Run(who.clone()));
                 }
                 if let Component::Kubelet(node) = who {
+                    let boot = self.boot(&node);
                     for (delay, timer) in timers {
-                        self.push(self.now_ms + delay, Task::KubeletTimer(node.clone(), timer));
+                        self.push(self.now_ms + delay, Task::KubeletTimer(node.clone(), boot, timer));
                     }
                 }
             }
@@ -269,12 +284,20 @@ impl Cluster {
                     self.push(self.now_ms, Task::Run(who));
                 }
             }
-            Task::KubeletTimer(node, timer) => {
+            Task::KubeletTimer(node, boot, timer) => {
+                if boot != self.boot(&node) {
+                    return;
+                }
+                match self.faults.timer_fate(&node, &timer) {
+                    faults::TimerFate::Run => {}
+                    faults::TimerFate::Hold => return self.faults.hold(node, boot, timer),
+                    faults::TimerFate::Drop => return,
+                }
                 let Some(kubelet) = self.kubelets.get_mut(&node) else { return };
                 let mut client = Client::new(&mut self.api, &mut self.rng, Component::Kubelet(node.clone()));
                 let timers = kubelet.on_timer(timer, &mut client);
                 for (delay, timer) in timers {
-                    self.push(self.now_ms + delay, Task::KubeletTimer(node.clone(), timer));
+                    self.push(self.now_ms + delay, Task::KubeletTimer(node.clone(), boot, timer));
                 }
             }
         }
@@ -294,7 +317,13 @@ impl Cluster {
     pub fn resource_usage(&mut self) -> Vec<(String, Vec<PodUsage>)> {
         self.api.set_time(self.now_ms);
         self.api.record(Component::Kubectl, Component::ApiServer, "list", "pods.metrics.k8s.io".to_string());
-        self.kubelets.iter().map(|(node, k)| (node.clone(), k.usage())).collect()
+        let faults = &self.faults;
+        // A kubelet metrics-server cannot reach reports nothing.
+        self.kubelets
+            .iter()
+            .filter(|(node, _)| faults.reachable(&Component::Kubelet((*node).clone())))
+            .map(|(node, k)| (node.clone(), k.usage()))
+            .collect()
     }
 
     /// What the diagram draws: nodes with their pods, and pods still waiting for the scheduler.

@@ -9,6 +9,7 @@ mod endpoints;
 mod garbage_collector;
 mod job;
 mod namespace;
+mod node_lifecycle;
 mod persistent_volume;
 mod pod_control;
 mod replicaset;
@@ -29,6 +30,7 @@ pub use endpoints::EndpointsController;
 pub use garbage_collector::GarbageCollector;
 pub use job::JobController;
 pub use namespace::NamespaceController;
+pub use node_lifecycle::NodeLifecycleController;
 pub use persistent_volume::PersistentVolumeController;
 pub use replicaset::ReplicaSetController;
 pub use resource_quota::ResourceQuotaController;
@@ -139,6 +141,7 @@ impl Default for ControllerManager {
                 Box::new(GarbageCollector::default()),
                 Box::new(NamespaceController::default()),
                 Box::new(ResourceQuotaController::default()),
+                Box::new(NodeLifecycleController::default()),
             ],
         }
     }

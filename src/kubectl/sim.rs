@@ -9,7 +9,7 @@ use crate::Cluster;
 
 pub fn run(cluster: &mut Cluster, words: &[String]) -> Result<String, String> {
     let Some((command, rest)) = words.split_first() else {
-        return Ok("sim drives the simulation.\n\nCommands:\n  sim wait DURATION\n  sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...\n".to_string());
+        return Ok("sim drives the simulation.\n\nCommands:\n  sim wait DURATION\n  sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...\n  sim node stop|start|partition|delete NAME\n  sim stop|start apiserver|scheduler|controller-manager\n  sim stop|start kubelet NODE\n".to_string());
     };
     let args = parse_args(rest)?;
     match (command.as_str(), args.positional.first().map(String::as_str)) {
@@ -22,6 +22,8 @@ pub fn run(cluster: &mut Cluster, words: &[String]) -> Result<String, String> {
             Ok(String::new())
         }
         ("node", Some("add")) => node_add(cluster, &args),
+        ("node", Some(verb @ ("stop" | "start" | "partition" | "delete"))) => super::sim_faults::node(cluster, verb, &args),
+        ("stop" | "start", _) => super::sim_faults::component(cluster, command, &args),
         ("node", other) => Err(format!("error: unknown command {:?} for \"sim node\"", other.unwrap_or(""))),
         (other, _) => Err(format!("error: unknown command {other:?} for \"sim\"")),
     }

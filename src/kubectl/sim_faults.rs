@@ -1,0 +1,37 @@
+//! `sim` commands that break the cluster on purpose and mend it again: machines that stop,
+//! lose their network or go away, and control-plane components or kubelets that stop.
+use super::Args;
+use crate::cluster::parse_component;
+use crate::Cluster;
+
+/// What kubectl prints when nothing listens on the API server's address.
+pub const CONNECTION_REFUSED: &str = "The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?";
+
+/// `sim node stop|start|partition|delete NAME`.
+pub fn node(cluster: &mut Cluster, verb: &str, args: &Args) -> Result<String, String> {
+    let [_, name] = args.positional.as_slice() else {
+        return Err(format!("error: usage: sim node {verb} NAME"));
+    };
+    match verb {
+        "stop" => cluster.stop_node(name),
+        "start" => cluster.start_node(name),
+        "partition" => cluster.partition_node(name),
+        _ if cluster.api_server_down() => Err(CONNECTION_REFUSED.to_string()),
+        _ => cluster.delete_node(name),
+    }
+}
+
+/// `sim stop|start COMPONENT [NODE]`.
+pub fn component(cluster: &mut Cluster, verb: &str, args: &Args) -> Result<String, String> {
+    let (name, node) = match args.positional.as_slice() {
+        [name] => (name.as_str(), None),
+        [name, node] => (name.as_str(), Some(node.as_str())),
+        _ => return Err(format!("error: usage: sim {verb} apiserver|scheduler|controller-manager|kubelet NODE")),
+    };
+    let who = parse_component(name, node)?;
+    if verb == "stop" {
+        cluster.stop_component(who)
+    } else {
+        cluster.start_component(who)
+    }
+}
