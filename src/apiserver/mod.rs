@@ -10,6 +10,7 @@ mod audit;
 mod bootstrap;
 mod defaults;
 mod errors;
+mod eviction;
 
 use std::fmt;
 use std::sync::Arc;

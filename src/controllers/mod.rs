@@ -4,6 +4,7 @@ mod cron;
 mod cronjob;
 mod daemonset;
 mod deployment;
+mod disruption;
 mod endpoint_slice;
 mod endpoints;
 mod garbage_collector;
@@ -25,6 +26,7 @@ use crate::apiserver::{Client, WatchEvent, WatchEventType};
 pub use cronjob::CronJobController;
 pub use daemonset::DaemonSetController;
 pub use deployment::{pod_template_hash, DeploymentController};
+pub use disruption::DisruptionController;
 pub use endpoint_slice::EndpointSliceController;
 pub use endpoints::EndpointsController;
 pub use garbage_collector::GarbageCollector;
@@ -142,6 +144,7 @@ impl Default for ControllerManager {
                 Box::new(NamespaceController::default()),
                 Box::new(ResourceQuotaController::default()),
                 Box::new(NodeLifecycleController::default()),
+                Box::new(DisruptionController::default()),
             ],
         }
     }

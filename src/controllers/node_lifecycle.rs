@@ -2,7 +2,8 @@
 //! (`pkg/controller/tainteviction`). Every node-monitor period (5 s) it looks at when each
 //! node's Lease last changed; a node silent for longer than the grace period (50 s from 1.32)
 //! gets its conditions set to Unknown, its pods marked not ready, and the
-//! `node.kubernetes.io/unreachable` taints (`not-ready` when the kubelet reports Ready=False).
+//! `node.kubernetes.io/unreachable` taints (`not-ready` when the kubelet reports Ready=False);
+//! a cordoned node gets `node.kubernetes.io/unschedulable:NoSchedule` (TaintNodesByCondition).
 //! Pods on a node with a NoExecute taint are deleted once their toleration runs out (300 s for
 //! the defaults the admission plugin adds). Pods bound to a Node that no longer exists are
 //! deleted at once, as the pod garbage collector does for orphans.
@@ -22,6 +23,7 @@ const MONITOR_PERIOD_MS: u64 = 5_000;
 const GRACE_PERIOD_MS: u64 = 50_000;
 const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
 const NOT_READY: &str = "node.kubernetes.io/not-ready";
+const UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
 
 #[derive(Default)]
 pub struct NodeLifecycleController {
@@ -107,24 +109,23 @@ impl NodeLifecycleController {
             let deadline = seen.saturating_add(GRACE_PERIOD_MS);
             self.queue.add_at(key.clone(), (deadline / MONITOR_PERIOD_MS + 1).saturating_mul(MONITOR_PERIOD_MS));
         }
-        let wanted = match ready_status.as_str() {
-            "True" => None,
-            "False" => Some(NOT_READY),
-            _ => Some(UNREACHABLE),
+        let mut wanted: Vec<(&str, &str)> = match ready_status.as_str() {
+            "True" => vec![],
+            "False" => vec![(NOT_READY, "NoSchedule"), (NOT_READY, "NoExecute")],
+            _ => vec![(UNREACHABLE, "NoSchedule"), (UNREACHABLE, "NoExecute")],
         };
+        if n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false) {
+            wanted.push((UNSCHEDULABLE, "NoSchedule"));
+        }
         let taints = n.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
+        let managed = |t: &Taint| [UNREACHABLE, NOT_READY, UNSCHEDULABLE].contains(&t.key.as_str());
         let mut updated: Vec<Taint> =
-            taints.iter().filter(|t| t.key != UNREACHABLE && t.key != NOT_READY || Some(t.key.as_str()) == wanted).cloned().collect();
-        if let Some(wanted) = wanted {
-            for effect in ["NoSchedule", "NoExecute"] {
-                if !updated.iter().any(|t| t.key == wanted && t.effect == effect) {
-                    updated.push(Taint {
-                        key: wanted.to_string(),
-                        value: None,
-                        effect: effect.to_string(),
-                        time_added: Some(timestamp(now)),
-                    });
-                }
+            taints.iter().filter(|t| !managed(t) || wanted.contains(&(t.key.as_str(), t.effect.as_str()))).cloned().collect();
+        for (key, effect) in wanted {
+            if !updated.iter().any(|t| t.key == key && t.effect == effect) {
+                // Only NoExecute taints carry the time they were added (eviction counts from it).
+                let time_added = (effect == "NoExecute").then(|| timestamp(now));
+                updated.push(Taint { key: key.to_string(), value: None, effect: effect.to_string(), time_added });
             }
         }
         if updated != taints {

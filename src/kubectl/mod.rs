@@ -7,6 +7,7 @@ mod create;
 mod describe;
 mod diff;
 mod discovery;
+mod drain;
 mod edit;
 mod events;
 mod explain;
@@ -260,6 +261,8 @@ const BOOL_FLAGS: &[(&str, Option<char>)] = &[
     ("watch-only", None),
     ("output-watch-events", None),
     ("show-labels", None),
+    ("ignore-daemonsets", None),
+    ("delete-emptydir-data", None),
     ("show-kind", None),
     ("no-headers", None),
     ("recursive", None),
@@ -327,7 +330,7 @@ pub(crate) fn resource(name: &str) -> Result<&'static KindInfo, String> {
 
 fn kubectl(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<String, String> {
     let Some((command, rest)) = words.split_first() else {
-        return Ok("kubectl controls the Kubernetes cluster manager.\n\nCommands here: annotate, api-resources, api-versions, apply, create, delete, describe, diff, edit, events, explain, expose, get, label, logs, rollout, run, scale, set, top, version, wait.\n".to_string());
+        return Ok("kubectl controls the Kubernetes cluster manager.\n\nCommands here: annotate, api-resources, api-versions, apply, cordon, create, delete, describe, diff, drain, edit, events, explain, expose, get, label, logs, rollout, run, scale, set, top, uncordon, version, wait.\n".to_string());
     };
     match command.as_str() {
         "logs" => return logs::logs(cluster, rest),
@@ -356,6 +359,9 @@ fn kubectl(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<Str
         "api-versions" => Ok(discovery::api_versions()),
         "version" => discovery::version(&args),
         "explain" => explain::explain(&args),
+        "cordon" => drain::cordon(cluster, &args, true),
+        "uncordon" => drain::cordon(cluster, &args, false),
+        "drain" => drain::drain(cluster, &args),
         other => Err(format!("error: unknown command {other:?} for \"kubectl\"")),
     }
 }
