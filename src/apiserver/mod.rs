@@ -11,6 +11,7 @@ mod bootstrap;
 mod defaults;
 mod errors;
 mod eviction;
+mod metrics;
 
 use std::fmt;
 use std::sync::Arc;
@@ -105,6 +106,8 @@ pub struct ApiServer {
     watched_revision: i64,
     /// The compactor's last tick: (virtual time, etcd's revision then).
     compactor: (u64, i64),
+    /// metrics.k8s.io: CPU millicores by pod, from the last scrape (see `metrics`).
+    pod_metrics: std::collections::BTreeMap<Key, u64>,
 }
 
 impl ApiServer {

@@ -249,6 +249,9 @@ impl Cluster {
             }
             Task::Run(who) => {
                 self.run_queued.remove(&who);
+                if who == Component::ControllerManager {
+                    self.scrape_metrics();
+                }
                 let mut client = Client::new(&mut self.api, &mut self.rng, who.clone());
                 let timers = match &who {
                     Component::Scheduler => {
@@ -317,13 +320,28 @@ impl Cluster {
     pub fn resource_usage(&mut self) -> Vec<(String, Vec<PodUsage>)> {
         self.api.set_time(self.now_ms);
         self.api.record(Component::Kubectl, Component::ApiServer, "list", "pods.metrics.k8s.io".to_string());
+        self.reachable_usage()
+    }
+
+    /// What the pods of every kubelet metrics-server can reach use now.
+    fn reachable_usage(&self) -> Vec<(String, Vec<PodUsage>)> {
         let faults = &self.faults;
-        // A kubelet metrics-server cannot reach reports nothing.
         self.kubelets
             .iter()
             .filter(|(node, _)| faults.reachable(&Component::Kubelet((*node).clone())))
             .map(|(node, k)| (node.clone(), k.usage()))
             .collect()
+    }
+
+    /// metrics-server's scrape of every kubelet it can reach, for the resource metrics API.
+    fn scrape_metrics(&mut self) {
+        let usage = self
+            .reachable_usage()
+            .into_iter()
+            .flat_map(|(_, pods)| pods)
+            .map(|p| (p.pod, p.containers.iter().map(|c| c.cpu_milli).sum()))
+            .collect();
+        self.api.set_pod_metrics(usage);
     }
 
     /// What the diagram draws: nodes with their pods, and pods still waiting for the scheduler.

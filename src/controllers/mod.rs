@@ -8,6 +8,7 @@ mod disruption;
 mod endpoint_slice;
 mod endpoints;
 mod garbage_collector;
+mod horizontal_pod_autoscaler;
 mod job;
 mod namespace;
 mod node_lifecycle;
@@ -30,6 +31,7 @@ pub use disruption::DisruptionController;
 pub use endpoint_slice::EndpointSliceController;
 pub use endpoints::EndpointsController;
 pub use garbage_collector::GarbageCollector;
+pub use horizontal_pod_autoscaler::HorizontalPodAutoscalerController;
 pub use job::JobController;
 pub use namespace::NamespaceController;
 pub use node_lifecycle::NodeLifecycleController;
@@ -145,6 +147,7 @@ impl Default for ControllerManager {
                 Box::new(ResourceQuotaController::default()),
                 Box::new(NodeLifecycleController::default()),
                 Box::new(DisruptionController::default()),
+                Box::new(HorizontalPodAutoscalerController::default()),
             ],
         }
     }

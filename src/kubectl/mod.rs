@@ -3,6 +3,7 @@
 //! Tests, session scripts, lessons and the browser console all go through [`execute`]; what it
 //! returns is what a terminal would show (kubectl's errors included, in kubectl's words).
 mod apply;
+mod autoscale;
 mod create;
 mod describe;
 mod diff;
@@ -241,6 +242,9 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
     ("chunk-size", None),
     ("cascade", None),
     ("validate", None),
+    ("min", None),
+    ("max", None),
+    ("cpu-percent", None),
 ];
 
 /// Flags that take no value (`--flag=false` turns one off; `--dry-run` alone means `client`).
@@ -330,7 +334,7 @@ pub(crate) fn resource(name: &str) -> Result<&'static KindInfo, String> {
 
 fn kubectl(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<String, String> {
     let Some((command, rest)) = words.split_first() else {
-        return Ok("kubectl controls the Kubernetes cluster manager.\n\nCommands here: annotate, api-resources, api-versions, apply, cordon, create, delete, describe, diff, drain, edit, events, explain, expose, get, label, logs, rollout, run, scale, set, top, uncordon, version, wait.\n".to_string());
+        return Ok("kubectl controls the Kubernetes cluster manager.\n\nCommands here: annotate, api-resources, api-versions, apply, autoscale, cordon, create, delete, describe, diff, drain, edit, events, explain, expose, get, label, logs, rollout, run, scale, set, top, uncordon, version, wait.\n".to_string());
     };
     match command.as_str() {
         "logs" => return logs::logs(cluster, rest),
@@ -359,6 +363,7 @@ fn kubectl(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<Str
         "api-versions" => Ok(discovery::api_versions()),
         "version" => discovery::version(&args),
         "explain" => explain::explain(&args),
+        "autoscale" => autoscale::autoscale(cluster, &args, input),
         "cordon" => drain::cordon(cluster, &args, true),
         "uncordon" => drain::cordon(cluster, &args, false),
         "drain" => drain::drain(cluster, &args),
