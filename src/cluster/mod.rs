@@ -5,6 +5,7 @@
 //! that watch that kind after a small latency; a component with work then runs, and the
 //! timers it asks for (image pulls, container stops) go into the same queue, ordered by
 //! (time, sequence). An idle cluster has an empty queue and costs nothing.
+mod autoscaler;
 mod faults;
 mod snapshot;
 
@@ -48,6 +49,8 @@ enum Task {
     Run(Component),
     /// A component asked to run again at this time (a controller's `AddAfter`).
     Wake(Component),
+    /// A scan of the cluster autoscaler.
+    Autoscale,
     /// A kubelet's timer, for the kubelet's boot that asked for it.
     KubeletTimer(String, u64, Timer),
 }
@@ -93,6 +96,8 @@ pub struct Cluster {
     faults: faults::Faults,
     /// How many times each machine has restarted: a timer of an earlier boot is stale.
     boots: BTreeMap<String, u64>,
+    /// The cluster autoscaler, once `sim autoscaler nodes` turns it on.
+    autoscaler: Option<autoscaler::Autoscaler>,
 }
 
 impl Cluster {
@@ -111,6 +116,7 @@ impl Cluster {
             controller_wakeups: Default::default(),
             faults: Default::default(),
             boots: Default::default(),
+            autoscaler: None,
         };
         crate::apiserver::create_system_objects(&mut Client::new(&mut cluster.api, &mut cluster.rng, Component::ApiServer));
         let mut control_plane = NodeConfig::worker("control-plane");
@@ -287,6 +293,7 @@ impl Cluster {
                     self.push(self.now_ms, Task::Run(who));
                 }
             }
+            Task::Autoscale => self.autoscale(),
             Task::KubeletTimer(node, boot, timer) => {
                 if boot != self.boot(&node) {
                     return;

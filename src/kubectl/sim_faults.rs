@@ -1,7 +1,8 @@
-//! `sim` commands that break the cluster on purpose and mend it again: machines that stop,
-//! lose their network or go away, and control-plane components or kubelets that stop.
+//! `sim` commands that break the cluster on purpose and mend it again (machines that stop,
+//! lose their network or go away; control-plane components or kubelets that stop), and the
+//! cluster autoscaler's node group (which adds and removes machines).
 use super::Args;
-use crate::cluster::parse_component;
+use crate::cluster::{parse_component, NodeConfig};
 use crate::Cluster;
 
 /// What kubectl prints when nothing listens on the API server's address.
@@ -34,4 +35,27 @@ pub fn component(cluster: &mut Cluster, verb: &str, args: &Args) -> Result<Strin
     } else {
         cluster.start_component(who)
     }
+}
+
+/// `sim autoscaler nodes --min N --max M [--cpu N] [--memory QTY]`.
+pub fn autoscaler(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
+    let usage = "error: usage: sim autoscaler nodes --min N --max M [--cpu N] [--memory QTY]";
+    if args.positional.as_slice() != ["nodes"] {
+        return Err(usage.to_string());
+    }
+    let count = |flag: &str| -> Result<usize, String> {
+        let value = args.value(flag).ok_or(usage)?;
+        value.parse().map_err(|_| format!("error: invalid argument {value:?} for \"--{flag}\" flag: expected a whole number"))
+    };
+    let (min, max) = (count("min")?, count("max")?);
+    let mut template = NodeConfig::worker("");
+    if let Some(cpu) = args.value("cpu") {
+        super::sim::check_quantity("cpu", cpu)?;
+        template.cpu = cpu.to_string();
+    }
+    if let Some(memory) = args.value("memory") {
+        super::sim::check_quantity("memory", memory)?;
+        template.memory = memory.to_string();
+    }
+    cluster.enable_autoscaler(min, max, template)
 }

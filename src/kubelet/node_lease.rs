@@ -87,17 +87,14 @@ pub fn report_ready(client: &mut Client, node: &str) {
     let _ = client.patch(&Key::new("Node", "", node), "update status", |o| {
         if let Object::Node(n) = o {
             let status = n.status.get_or_insert_with(Default::default);
-            let old = status.conditions.take().unwrap_or_default();
-            let merged = fresh
-                .into_iter()
-                .map(|mut c| {
-                    if let Some(prev) = old.iter().find(|p| p.type_ == c.type_ && p.status == c.status) {
-                        c.last_transition_time = prev.last_transition_time.clone();
-                    }
-                    c
-                })
-                .collect();
-            status.conditions = Some(merged);
+            let previous = status.conditions.take().unwrap_or_default();
+            let mut conditions = fresh;
+            for c in &mut conditions {
+                if let Some(p) = previous.iter().find(|p| p.type_ == c.type_ && p.status == c.status) {
+                    c.last_transition_time.clone_from(&p.last_transition_time);
+                }
+            }
+            status.conditions = Some(conditions);
         }
     });
 }
