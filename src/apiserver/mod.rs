@@ -10,6 +10,7 @@ mod audit;
 mod bootstrap;
 mod defaults;
 mod errors;
+mod etcd_snapshot;
 mod eviction;
 mod metrics;
 

@@ -253,6 +253,22 @@ impl Cluster {
         }
     }
 
+    /// `sim etcd snapshot save NAME`.
+    pub fn save_etcd_snapshot(&mut self, name: &str) -> String {
+        self.etcd_snapshots.insert(name.to_string(), self.api.snapshot());
+        format!("Snapshot saved at {name}")
+    }
+
+    /// `sim etcd snapshot restore NAME`: etcd goes back to the snapshot; every component
+    /// watching sees the changes and reconciles.
+    pub fn restore_etcd_snapshot(&mut self, name: &str) -> Result<String, String> {
+        let objects = self.etcd_snapshots.get(name).ok_or_else(|| format!("Error: open {name}: no such file or directory"))?.clone();
+        self.api.set_time(self.now_ms);
+        let revision = self.api.restore(&objects);
+        self.fan_out();
+        Ok(format!("snapshot {name} restored: {} objects, revision {revision}", objects.len()))
+    }
+
     /// The kubelet's current boot: timers from an earlier boot are stale.
     pub(super) fn boot(&self, node: &str) -> u64 {
         self.boots.get(node).copied().unwrap_or(0)

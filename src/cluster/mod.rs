@@ -98,6 +98,8 @@ pub struct Cluster {
     boots: BTreeMap<String, u64>,
     /// The cluster autoscaler, once `sim autoscaler nodes` turns it on.
     autoscaler: Option<autoscaler::Autoscaler>,
+    /// etcd snapshot files by name (`sim etcd snapshot save`).
+    etcd_snapshots: BTreeMap<String, Vec<crate::api::ObjectRef>>,
 }
 
 impl Cluster {
@@ -117,6 +119,7 @@ impl Cluster {
             faults: Default::default(),
             boots: Default::default(),
             autoscaler: None,
+            etcd_snapshots: BTreeMap::new(),
         };
         crate::apiserver::create_system_objects(&mut Client::new(&mut cluster.api, &mut cluster.rng, Component::ApiServer));
         let mut control_plane = NodeConfig::worker("control-plane");

@@ -9,7 +9,7 @@ use crate::Cluster;
 
 pub fn run(cluster: &mut Cluster, words: &[String]) -> Result<String, String> {
     let Some((command, rest)) = words.split_first() else {
-        return Ok("sim drives the simulation.\n\nCommands:\n  sim wait DURATION\n  sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...\n  sim node stop|start|partition|delete NAME\n  sim stop|start apiserver|scheduler|controller-manager\n  sim stop|start kubelet NODE\n  sim autoscaler nodes --min N --max M [--cpu N] [--memory QTY]\n".to_string());
+        return Ok("sim drives the simulation.\n\nCommands:\n  sim wait DURATION\n  sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...\n  sim node stop|start|partition|delete NAME\n  sim stop|start apiserver|scheduler|controller-manager\n  sim stop|start kubelet NODE\n  sim autoscaler nodes --min N --max M [--cpu N] [--memory QTY]\n  sim etcd snapshot save|restore NAME\n".to_string());
     };
     let args = parse_args(rest)?;
     match (command.as_str(), args.positional.first().map(String::as_str)) {
@@ -25,6 +25,7 @@ pub fn run(cluster: &mut Cluster, words: &[String]) -> Result<String, String> {
         ("node", Some(verb @ ("stop" | "start" | "partition" | "delete"))) => super::sim_faults::node(cluster, verb, &args),
         ("stop" | "start", _) => super::sim_faults::component(cluster, command, &args),
         ("autoscaler", _) => super::sim_faults::autoscaler(cluster, &args),
+        ("etcd", _) => super::sim_faults::etcd(cluster, &args),
         ("node", other) => Err(format!("error: unknown command {:?} for \"sim node\"", other.unwrap_or(""))),
         (other, _) => Err(format!("error: unknown command {other:?} for \"sim\"")),
     }

@@ -59,3 +59,12 @@ pub fn autoscaler(cluster: &mut Cluster, args: &Args) -> Result<String, String> 
     }
     cluster.enable_autoscaler(min, max, template)
 }
+
+/// `sim etcd snapshot save|restore NAME`.
+pub fn etcd(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
+    match args.positional.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["snapshot", "save", name] => Ok(cluster.save_etcd_snapshot(name)),
+        ["snapshot", "restore", name] => cluster.restore_etcd_snapshot(name),
+        _ => Err("error: usage: sim etcd snapshot save|restore NAME".to_string()),
+    }
+}
