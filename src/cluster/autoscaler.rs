@@ -1,7 +1,9 @@
 //! The Cluster Autoscaler (kubernetes/autoscaler, `cluster-autoscaler`) with one node group:
 //! every scan interval (10 s) it adds machines while pods are unschedulable and would fit on a
 //! new node, and removes a node of its group whose requests stay under half its capacity for
-//! 10 minutes (scale-down-unneeded-time), evicting its pods first.
+//! 10 minutes (scale-down-unneeded-time), evicting its pods first. It reads and writes
+//! through the API server like any client (as the controller manager's identity, for want of
+//! its own), and adds or removes machines as a cloud provider would.
 use std::collections::BTreeMap;
 
 use super::{Cluster, Task};
@@ -77,7 +79,7 @@ impl Cluster {
         let Some(scaler) = &self.autoscaler else { return false };
         let (max, size) = (scaler.max, self.group().len());
         let capacity = node_capacity(&scaler.template);
-        let pods = self.api.peek_list(info("Pod"), None);
+        let pods = self.request(Component::ControllerManager, |c| c.list(info("Pod"), None));
         let pending: Vec<_> = pods
             .iter()
             .filter(|p| match &***p {
@@ -119,7 +121,7 @@ impl Cluster {
     fn scale_down(&mut self) {
         let now = self.now_ms;
         let group = self.group();
-        let pods = self.api.peek_list(info("Pod"), None);
+        let pods = self.request(Component::ControllerManager, |c| c.list(info("Pod"), None));
         let Some(scaler) = self.autoscaler.as_mut() else { return };
         let capacity = node_capacity(&scaler.template);
         let mut removable = None;
