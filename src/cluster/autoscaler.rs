@@ -19,6 +19,8 @@ const UNNEEDED_TIME_MS: u64 = 600_000;
 /// `--scale-down-utilization-threshold`.
 const UTILIZATION_THRESHOLD: f64 = 0.5;
 pub const NODE_GROUP: &str = "autoscaled";
+/// What one browser tab can simulate comfortably.
+const MAX_GROUP_SIZE: usize = 50;
 
 /// The node group and what the autoscaler remembers between scans.
 pub(super) struct Autoscaler {
@@ -35,6 +37,9 @@ impl Cluster {
     pub fn enable_autoscaler(&mut self, min: usize, max: usize, template: NodeConfig) -> Result<String, String> {
         if max < min || max == 0 {
             return Err(format!("error: --max must be at least 1 and at least --min (min {min}, max {max})"));
+        }
+        if max > MAX_GROUP_SIZE {
+            return Err(format!("error: --max may be at most {MAX_GROUP_SIZE} here"));
         }
         let shape = format!("{} CPUs, {} memory", template.cpu, template.memory);
         let first = self.autoscaler.is_none();
