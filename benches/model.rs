@@ -37,9 +37,7 @@ fn deployment(replicas: u32) -> String {
 
 fn running_pods(cluster: &Cluster) -> usize {
     let pods = cluster.api().peek_list(info("Pod"), Some("default"));
-    pods.iter()
-        .filter(|p| matches!(&***p, Object::Pod(pod) if pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")))
-        .count()
+    pods.iter().filter(|p| matches!(&***p, Object::Pod(pod) if pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))).count()
 }
 
 /// Applies the Deployment and advances virtual time a second at a time until every pod runs.

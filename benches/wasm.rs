@@ -13,3 +13,4 @@ mod browser {
         console_log!("probe_ms {}", start.elapsed().as_secs_f64() * 1000.0);
     }
 }
+
