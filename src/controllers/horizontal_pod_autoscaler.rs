@@ -219,8 +219,24 @@ impl HorizontalPodAutoscalerController {
             (replicas, reason, Some(metric))
         };
         let now = client.now_ms();
-        let stabilized = self.stabilize(key, proposal, now);
-        conditions.push(if stabilized != proposal {
+        // spec.behavior's stabilization windows (defaulted when behavior is given).
+        let windows = spec.behavior.as_ref().map(|b| {
+            let seconds = |rules: Option<&k8s_openapi::api::autoscaling::v2::HPAScalingRules>, default: i32| {
+                u64::try_from(rules.and_then(|r| r.stabilization_window_seconds).unwrap_or(default).max(0))
+                    .unwrap_or(0)
+                    .saturating_mul(1000)
+            };
+            (seconds(b.scale_up.as_ref(), 0), seconds(b.scale_down.as_ref(), 300))
+        });
+        let stabilized = self.stabilize(key, proposal, current, windows, now);
+        conditions.push(if stabilized < proposal {
+            (
+                "AbleToScale",
+                "True",
+                "ScaleUpStabilized",
+                "recent recommendations were lower than current one, applying the lowest recent recommendation".to_string(),
+            )
+        } else if stabilized > proposal {
             (
                 "AbleToScale",
                 "True",
@@ -307,13 +323,21 @@ impl HorizontalPodAutoscalerController {
         Ok((replicas, utilization, average))
     }
 
-    /// The downscale stabilization: the highest recommendation of the last 5 minutes.
-    fn stabilize(&mut self, key: &Key, proposal: i32, now: u64) -> i32 {
-        let window = self.recommendations.entry(key.clone()).or_default();
-        window.retain(|(at, _)| now.saturating_sub(*at) < DOWNSCALE_STABILIZATION_MS);
-        let highest = window.iter().map(|(_, r)| *r).fold(proposal, i32::max);
-        window.push((now, proposal));
-        highest
+    /// Stabilization. Without spec.behavior (`stabilizeRecommendation`): the highest
+    /// recommendation of the last 5 minutes. With it (`stabilizeRecommendationWithBehaviors`):
+    /// the current count, raised to the lowest recommendation of the scale-up window and
+    /// lowered to the highest of the scale-down window.
+    fn stabilize(&mut self, key: &Key, proposal: i32, current: i32, windows: Option<(u64, u64)>, now: u64) -> i32 {
+        let longest = windows.map_or(DOWNSCALE_STABILIZATION_MS, |(up, down)| up.max(down));
+        let history = self.recommendations.entry(key.clone()).or_default();
+        history.retain(|(at, _)| now.saturating_sub(*at) < longest);
+        let within = |span: u64| history.iter().filter(move |(at, _)| now.saturating_sub(*at) < span).map(|(_, r)| *r);
+        let stabilized = match windows {
+            None => within(longest).fold(proposal, i32::max),
+            Some((up, down)) => current.max(within(up).fold(proposal, i32::min)).min(within(down).fold(proposal, i32::max)),
+        };
+        history.push((now, proposal));
+        stabilized
     }
 }
 
@@ -411,5 +435,21 @@ mod tests {
         assert_eq!(limit(1, 10, 1, 10).0, 4);
         assert_eq!(limit(3, 20, 1, 30).0, 6);
         assert_eq!(limit(3, 20, 1, 5), (5, Some(("TooManyReplicas", "the desired replica count is more than the maximum replica count"))));
+    }
+
+    #[test]
+    fn stabilization_windows() {
+        let key = Key::new("HorizontalPodAutoscaler", "default", "web");
+        // Legacy: a scale-down waits for the highest recommendation of 5 minutes.
+        let mut hpa = HorizontalPodAutoscalerController::default();
+        assert_eq!(hpa.stabilize(&key, 6, 6, None, 0), 6);
+        assert_eq!(hpa.stabilize(&key, 2, 6, None, 60_000), 6);
+        assert_eq!(hpa.stabilize(&key, 2, 6, None, 300_001), 2);
+        // Behavior with a 60 s scale-up window: a scale-up waits for the lowest recommendation.
+        let mut hpa = HorizontalPodAutoscalerController::default();
+        let windows = Some((60_000, 0));
+        assert_eq!(hpa.stabilize(&key, 2, 2, windows, 0), 2);
+        assert_eq!(hpa.stabilize(&key, 8, 2, windows, 30_000), 2);
+        assert_eq!(hpa.stabilize(&key, 8, 2, windows, 61_000), 8);
     }
 }
