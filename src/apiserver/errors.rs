@@ -18,6 +18,10 @@ pub enum Reason {
     /// 504: a read at a resourceVersion the store has not reached yet.
     Timeout,
     Forbidden,
+    /// 429: an eviction a PodDisruptionBudget does not allow now.
+    TooManyRequests,
+    /// 500: what the server cannot do (several budgets for one pod).
+    InternalError,
 }
 
 impl Reason {
@@ -31,6 +35,8 @@ impl Reason {
             Reason::Expired => "Expired",
             Reason::Timeout => "Timeout",
             Reason::Forbidden => "Forbidden",
+            Reason::TooManyRequests => "TooManyRequests",
+            Reason::InternalError => "InternalError",
         }
     }
 }
@@ -82,6 +88,12 @@ impl ApiError {
     }
     pub fn invalid(kind: &KindInfo, name: &str, causes: Vec<FieldError>) -> ApiError {
         ApiError { reason: Reason::Invalid, message: format!("{} {name:?}", kind.kind), causes }
+    }
+    pub fn too_many_requests(message: String) -> ApiError {
+        ApiError { reason: Reason::TooManyRequests, message, causes: vec![] }
+    }
+    pub fn internal(message: String) -> ApiError {
+        ApiError { reason: Reason::InternalError, message, causes: vec![] }
     }
     pub fn bad_request(message: String) -> ApiError {
         ApiError { reason: Reason::BadRequest, message, causes: vec![] }

@@ -10,6 +10,9 @@ mod audit;
 mod bootstrap;
 mod defaults;
 mod errors;
+mod etcd_snapshot;
+mod eviction;
+mod metrics;
 
 use std::fmt;
 use std::sync::Arc;
@@ -104,6 +107,8 @@ pub struct ApiServer {
     watched_revision: i64,
     /// The compactor's last tick: (virtual time, etcd's revision then).
     compactor: (u64, i64),
+    /// metrics.k8s.io: CPU millicores by pod, from the last scrape (see `metrics`).
+    pod_metrics: std::collections::BTreeMap<Key, u64>,
 }
 
 impl ApiServer {

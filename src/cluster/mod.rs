@@ -5,6 +5,8 @@
 //! that watch that kind after a small latency; a component with work then runs, and the
 //! timers it asks for (image pulls, container stops) go into the same queue, ordered by
 //! (time, sequence). An idle cluster has an empty queue and costs nothing.
+mod autoscaler;
+mod faults;
 mod snapshot;
 
 use std::cmp::Reverse;
@@ -15,6 +17,7 @@ use k8s_openapi::api::core::v1::Taint;
 pub use crate::kubelet::NodeConfig;
 
 pub use crate::apiserver::{Component, Message};
+pub use faults::parse_component;
 pub use snapshot::{NodeView, PodView, Snapshot};
 
 use crate::api::Key;
@@ -48,7 +51,10 @@ enum Task {
     Run(Component),
     /// A component asked to run again at this time (a controller's `AddAfter`).
     Wake(Component),
-    KubeletTimer(String, Timer),
+    /// A scan of the cluster autoscaler.
+    Autoscale,
+    /// A kubelet's timer, for the kubelet's boot that asked for it.
+    KubeletTimer(String, u64, Timer),
 }
 
 /// An entry of the event queue; ordered by time, then by the order it was queued.
@@ -95,6 +101,14 @@ pub struct Cluster {
     /// The times at which a `Wake` of the scheduler is queued (backoffQ and the periodic
     /// flush of unschedulable pods).
     scheduler_wakeups: BTreeSet<u64>,
+    /// What `sim stop`, `sim node stop|partition` broke.
+    faults: faults::Faults,
+    /// How many times each machine has restarted: a timer of an earlier boot is stale.
+    boots: BTreeMap<String, u64>,
+    /// The cluster autoscaler, once `sim autoscaler nodes` turns it on.
+    autoscaler: Option<autoscaler::Autoscaler>,
+    /// etcd snapshot files by name (`sim etcd snapshot save`).
+    etcd_snapshots: BTreeMap<String, Vec<crate::api::ObjectRef>>,
 }
 
 impl Cluster {
@@ -114,6 +128,10 @@ impl Cluster {
             run_queued: Default::default(),
             controller_wakeups: Default::default(),
             scheduler_wakeups: Default::default(),
+            faults: Default::default(),
+            boots: Default::default(),
+            autoscaler: None,
+            etcd_snapshots: BTreeMap::new(),
         };
         crate::apiserver::create_system_objects(&mut Client::new(&mut cluster.api, &mut cluster.rng, Component::ApiServer));
         let mut control_plane = NodeConfig::worker("control-plane");
@@ -188,8 +206,9 @@ impl Cluster {
         let name = request.name.clone();
         let kubelet = Kubelet::new(request);
         let timers = self.request(Component::Kubelet(name.clone()), |client| kubelet.register(client)).map_err(|e| e.render(None))?;
+        let boot = self.boot(&name);
         for (delay, timer) in timers {
-            self.push(self.now_ms + delay, Task::KubeletTimer(name.clone(), timer));
+            self.push(self.now_ms + delay, Task::KubeletTimer(name.clone(), boot, timer));
         }
         let mut proxy = KubeProxy::new(&name, &kubelet.node_ip());
         proxy.start(&self.proxy_objects());
@@ -243,6 +262,10 @@ impl Cluster {
 
     fn dispatch(&mut self, task: Task) {
         match task {
+            Task::Deliver(to, _) | Task::Run(to) | Task::Wake(to) if !self.faults.reachable(&to) => {
+                self.run_queued.remove(&to);
+                self.controller_wakeups.remove(&self.now_ms);
+            }
             Task::Deliver(to, event) => {
                 let verb = format!("watch {}", event.event_type);
                 self.api.record(Component::ApiServer, to.clone(), &verb, Key::of(&event.object).path());
@@ -272,6 +295,9 @@ impl Cluster {
             }
             Task::Run(who) => {
                 self.run_queued.remove(&who);
+                if who == Component::ControllerManager {
+                    self.scrape_metrics();
+                }
                 let mut client = Client::new(&mut self.api, &mut self.rng, who.clone());
                 let timers = match &who {
                     Component::Scheduler => {
@@ -304,8 +330,9 @@ impl Cluster {
                     }
                 }
                 if let Component::Kubelet(node) = who {
+                    let boot = self.boot(&node);
                     for (delay, timer) in timers {
-                        self.push(self.now_ms + delay, Task::KubeletTimer(node.clone(), timer));
+                        self.push(self.now_ms + delay, Task::KubeletTimer(node.clone(), boot, timer));
                     }
                 }
             }
@@ -323,12 +350,21 @@ impl Cluster {
                     self.push(self.now_ms, Task::Run(who));
                 }
             }
-            Task::KubeletTimer(node, timer) => {
+            Task::Autoscale => self.autoscale(),
+            Task::KubeletTimer(node, boot, timer) => {
+                if boot != self.boot(&node) {
+                    return;
+                }
+                match self.faults.timer_fate(&node, &timer) {
+                    faults::TimerFate::Run => {}
+                    faults::TimerFate::Hold => return self.faults.hold(node, boot, timer),
+                    faults::TimerFate::Drop => return,
+                }
                 let Some(kubelet) = self.kubelets.get_mut(&node) else { return };
                 let mut client = Client::new(&mut self.api, &mut self.rng, Component::Kubelet(node.clone()));
                 let timers = kubelet.on_timer(timer, &mut client);
                 for (delay, timer) in timers {
-                    self.push(self.now_ms + delay, Task::KubeletTimer(node.clone(), timer));
+                    self.push(self.now_ms + delay, Task::KubeletTimer(node.clone(), boot, timer));
                 }
             }
         }
@@ -348,7 +384,28 @@ impl Cluster {
     pub fn resource_usage(&mut self) -> Vec<(String, Vec<PodUsage>)> {
         self.api.set_time(self.now_ms);
         self.api.record(Component::Kubectl, Component::ApiServer, "list", "pods.metrics.k8s.io".to_string());
-        self.kubelets.iter().map(|(node, k)| (node.clone(), k.usage())).collect()
+        self.reachable_usage()
+    }
+
+    /// What the pods of every kubelet metrics-server can reach use now.
+    fn reachable_usage(&self) -> Vec<(String, Vec<PodUsage>)> {
+        let faults = &self.faults;
+        self.kubelets
+            .iter()
+            .filter(|(node, _)| faults.reachable(&Component::Kubelet((*node).clone())))
+            .map(|(node, k)| (node.clone(), k.usage()))
+            .collect()
+    }
+
+    /// metrics-server's scrape of every kubelet it can reach, for the resource metrics API.
+    fn scrape_metrics(&mut self) {
+        let usage = self
+            .reachable_usage()
+            .into_iter()
+            .flat_map(|(_, pods)| pods)
+            .map(|p| (p.pod, p.containers.iter().map(|c| c.cpu_milli).sum()))
+            .collect();
+        self.api.set_pod_metrics(usage);
     }
 
     /// Queues a `Wake` of the scheduler for when its queue next moves pods on its own.

@@ -4,11 +4,14 @@ mod cron;
 mod cronjob;
 mod daemonset;
 mod deployment;
+mod disruption;
 mod endpoint_slice;
 mod endpoints;
 mod garbage_collector;
+mod horizontal_pod_autoscaler;
 mod job;
 mod namespace;
+mod node_lifecycle;
 mod persistent_volume;
 mod pod_control;
 mod replicaset;
@@ -25,11 +28,14 @@ use crate::apiserver::{Client, WatchEvent, WatchEventType};
 pub use cronjob::CronJobController;
 pub use daemonset::DaemonSetController;
 pub use deployment::{pod_template_hash, DeploymentController};
+pub use disruption::DisruptionController;
 pub use endpoint_slice::EndpointSliceController;
 pub use endpoints::EndpointsController;
 pub use garbage_collector::GarbageCollector;
+pub use horizontal_pod_autoscaler::HorizontalPodAutoscalerController;
 pub use job::JobController;
 pub use namespace::NamespaceController;
+pub use node_lifecycle::NodeLifecycleController;
 pub use persistent_volume::PersistentVolumeController;
 pub use replicaset::ReplicaSetController;
 pub use resource_quota::ResourceQuotaController;
@@ -144,6 +150,9 @@ impl Default for ControllerManager {
                 Box::new(NamespaceController::default()),
                 Box::new(ResourceQuotaController::default()),
                 Box::new(service_lb::ServiceLbController::default()),
+                Box::new(NodeLifecycleController::default()),
+                Box::new(DisruptionController::default()),
+                Box::new(HorizontalPodAutoscalerController::default()),
             ],
         }
     }

@@ -3,10 +3,12 @@
 //! Tests, session scripts, lessons and the browser console all go through [`execute`]; what it
 //! returns is what a terminal would show (kubectl's errors included, in kubectl's words).
 mod apply;
+mod autoscale;
 mod create;
 mod describe;
 mod diff;
 mod discovery;
+mod drain;
 mod edit;
 mod events;
 mod explain;
@@ -22,6 +24,7 @@ mod scheduler;
 pub mod script;
 mod set;
 mod sim;
+mod sim_faults;
 mod table;
 mod top;
 mod traffic;
@@ -62,7 +65,7 @@ impl Reply {
 pub fn respond(cluster: &mut Cluster, line: &str, stdin: Option<&str>, files: ReadFile) -> Reply {
     let words = words::split(line).unwrap_or_default();
     if let (Some(program), Some(command), None) = (words.first(), words.get(1), stdin) {
-        if matches!(program.as_str(), "kubectl" | "k") && command == "edit" {
+        if matches!(program.as_str(), "kubectl" | "k") && command == "edit" && !cluster.api_server_down() {
             let opened = parse_args(&words[2..]).and_then(|args| edit::open(cluster, &args, &Input { stdin, files }));
             return match opened {
                 Ok(yaml) => Reply::Edit { command: line.to_string(), yaml },
@@ -86,6 +89,7 @@ pub fn execute_with_files(cluster: &mut Cluster, line: &str, stdin: Option<&str>
     };
     let Some((program, rest)) = words.split_first() else { return String::new() };
     let output = match program.as_str() {
+        "kubectl" | "k" if cluster.api_server_down() => Err(sim_faults::CONNECTION_REFUSED.to_string()),
         "kubectl" | "k" => kubectl(cluster, rest, &Input { stdin, files }),
         "sim" => sim::run(cluster, rest, &Input { stdin, files }),
         other => Err(format!("{other}: command not found (commands start with kubectl or sim)")),
@@ -105,7 +109,7 @@ pub fn execute_with_files(cluster: &mut Cluster, line: &str, stdin: Option<&str>
 /// watch.
 pub fn execute_watchable(cluster: &mut Cluster, line: &str) -> (String, Option<watch::Watch>) {
     let watching = words::split(line).ok().and_then(|words| match words.as_slice() {
-        [program, command, rest @ ..] if matches!(program.as_str(), "kubectl" | "k") && command == "get" => {
+        [program, command, rest @ ..] if matches!(program.as_str(), "kubectl" | "k") && command == "get" && !cluster.api_server_down() => {
             parse_args(rest).ok().filter(|a| a.flag("watch") || a.flag("watch-only"))
         }
         _ => None,
@@ -242,6 +246,9 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
     ("chunk-size", None),
     ("cascade", None),
     ("validate", None),
+    ("min", None),
+    ("max", None),
+    ("cpu-percent", None),
 ];
 
 /// Flags that take no value (`--flag=false` turns one off; `--dry-run` alone means `client`).
@@ -262,6 +269,8 @@ const BOOL_FLAGS: &[(&str, Option<char>)] = &[
     ("watch-only", None),
     ("output-watch-events", None),
     ("show-labels", None),
+    ("ignore-daemonsets", None),
+    ("delete-emptydir-data", None),
     ("show-kind", None),
     ("no-headers", None),
     ("recursive", None),
@@ -329,7 +338,7 @@ pub(crate) fn resource(name: &str) -> Result<&'static KindInfo, String> {
 
 fn kubectl(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<String, String> {
     let Some((command, rest)) = words.split_first() else {
-        return Ok("kubectl controls the Kubernetes cluster manager.\n\nCommands here: annotate, api-resources, api-versions, apply, create, delete, describe, diff, edit, events, explain, expose, get, label, logs, rollout, run, scale, set, top, version, wait.\n".to_string());
+        return Ok("kubectl controls the Kubernetes cluster manager.\n\nCommands here: annotate, api-resources, api-versions, apply, autoscale, cordon, create, delete, describe, diff, drain, edit, events, explain, expose, get, label, logs, rollout, run, scale, set, top, uncordon, version, wait.\n".to_string());
     };
     match command.as_str() {
         "logs" => return logs::logs(cluster, rest),
@@ -358,6 +367,10 @@ fn kubectl(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<Str
         "api-versions" => Ok(discovery::api_versions()),
         "version" => discovery::version(&args),
         "explain" => explain::explain(&args),
+        "autoscale" => autoscale::autoscale(cluster, &args, input),
+        "cordon" => drain::cordon(cluster, &args, true),
+        "uncordon" => drain::cordon(cluster, &args, false),
+        "drain" => drain::drain(cluster, &args),
         other => Err(format!("error: unknown command {other:?} for \"kubectl\"")),
     }
 }

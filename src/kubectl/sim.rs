@@ -9,7 +9,7 @@ use crate::Cluster;
 
 pub fn run(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<String, String> {
     let Some((command, rest)) = words.split_first() else {
-        return Ok(format!("sim drives the simulation.\n\nCommands:\n  sim wait DURATION\n  sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...\n  sim explain pod NAME [-n NAMESPACE] [-o json]\n  sim scheduler config -f FILE|-\n{}", super::traffic::USAGE));
+        return Ok(format!("sim drives the simulation.\n\nCommands:\n  sim wait DURATION\n  sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...\n  sim node stop|start|partition|delete NAME\n  sim stop|start apiserver|scheduler|controller-manager\n  sim stop|start kubelet NODE\n  sim autoscaler nodes --min N --max M [--cpu N] [--memory QTY]\n  sim etcd snapshot save|restore NAME\n  sim explain pod NAME [-n NAMESPACE] [-o json]\n  sim scheduler config -f FILE|-\n{}", super::traffic::USAGE));
     };
     if matches!(command.as_str(), "curl" | "load" | "proxy" | "nslookup") {
         return super::traffic::run(cluster, command, rest);
@@ -25,6 +25,10 @@ pub fn run(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<Str
             Ok(String::new())
         }
         ("node", Some("add")) => node_add(cluster, &args),
+        ("node", Some(verb @ ("stop" | "start" | "partition" | "delete"))) => super::sim_faults::node(cluster, verb, &args),
+        ("stop" | "start", _) => super::sim_faults::component(cluster, command, &args),
+        ("autoscaler", _) => super::sim_faults::autoscaler(cluster, &args),
+        ("etcd", _) => super::sim_faults::etcd(cluster, &args),
         ("node", other) => Err(format!("error: unknown command {:?} for \"sim node\"", other.unwrap_or(""))),
         ("explain", Some("pod" | "pods" | "po")) => super::scheduler::explain(cluster, &args),
         ("explain", _) => Err("error: usage: sim explain pod NAME [-n NAMESPACE] [-o json]".to_string()),
@@ -100,7 +104,7 @@ fn node_add(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
     Ok(format!("node/{name} added"))
 }
 
-fn check_quantity(flag: &str, value: &str) -> Result<(), String> {
+pub(super) fn check_quantity(flag: &str, value: &str) -> Result<(), String> {
     match parse_milli(value) {
         Ok(v) if v > 0 => Ok(()),
         Ok(_) => Err(format!("error: --{flag} must be greater than 0")),

@@ -14,11 +14,11 @@ mod volumes;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use k8s_openapi::api::core::v1::{Node, NodeAddress, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo, Taint};
+use k8s_openapi::api::core::v1::{Node, NodeAddress, NodeSpec, NodeStatus, NodeSystemInfo, Taint};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use crate::api::{Key, Object, ObjectMeta};
-use crate::apiserver::{timestamp, Client, WatchEvent, WatchEventType};
+use crate::apiserver::{Client, WatchEvent, WatchEventType};
 use pod_workers::{Ctx, LogLine, PodWorker};
 use prober::ProbeKind;
 
@@ -207,15 +207,6 @@ impl Kubelet {
             ("memory".to_string(), Quantity(c.memory.clone())),
             ("pods".to_string(), Quantity(c.pods.to_string())),
         ]);
-        let now = timestamp(client.now_ms());
-        let condition = |type_: &str, status: &str, reason: &str, message: &str| NodeCondition {
-            type_: type_.to_string(),
-            status: status.to_string(),
-            reason: Some(reason.to_string()),
-            message: Some(message.to_string()),
-            last_heartbeat_time: Some(now.clone()),
-            last_transition_time: Some(now.clone()),
-        };
         let cidr = format!("10.244.{}.0/24", c.index);
         let node = Node {
             metadata: ObjectMeta { name: Some(c.name.clone()), labels: Some(labels), ..Default::default() },
@@ -232,12 +223,7 @@ impl Kubelet {
                 ]),
                 allocatable: Some(capacity.clone()),
                 capacity: Some(capacity),
-                conditions: Some(vec![
-                    condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-                    condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-                    condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-                    condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
-                ]),
+                conditions: Some(node_lease::healthy_conditions(client.now_ms())),
                 node_info: Some(NodeSystemInfo {
                     architecture: "amd64".to_string(),
                     boot_id: String::new(),
@@ -257,6 +243,35 @@ impl Kubelet {
         client.create(Object::Node(node))?;
         node_lease::create(client, &c.name)?;
         Ok(node_lease::timers())
+    }
+
+    pub fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    /// A kubelet that starts again (or reaches the API server again) finds its Node already
+    /// registered: it posts a Ready status and renews its Lease (registering anew if the Node
+    /// is gone); returns the heartbeat timers.
+    pub fn rejoin(&self, client: &mut Client) -> Vec<(u64, Timer)> {
+        if client.get(&Key::new("Node", "", &self.config.name)).is_err() {
+            return self.register(client).unwrap_or_default();
+        }
+        node_lease::report_ready(client, &self.config.name);
+        vec![node_lease::renew(client, &self.config.name), (node_lease::NODE_STATUS_REPORT_MS, Timer::NodeStatus)]
+    }
+
+    /// Reconciles with the pods the API server binds to this node (`HandlePodCleanups`): a
+    /// pod it runs that the API server no longer has (or has anew, with another uid) is
+    /// killed; every other pod is synced again.
+    pub fn relist(&mut self, pods: &[crate::api::ObjectRef]) {
+        let mine: Vec<&crate::api::ObjectRef> = pods
+            .iter()
+            .filter(|p| matches!(&***p, Object::Pod(pod) if pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(self.config.name.as_str())))
+            .collect();
+        self.pods.retain(|key, worker| mine.iter().any(|p| Key::of(p) == *key && p.metadata().uid.as_deref() == Some(worker.uid.as_str())));
+        for pod in mine {
+            self.on_event(&WatchEvent { event_type: WatchEventType::Added, object: pod.clone() });
+        }
     }
 
     /// The kubelet watches only the pods bound to its node (fieldSelector spec.nodeName).

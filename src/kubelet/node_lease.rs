@@ -3,6 +3,7 @@
 //! status every 5 min when nothing changed (nodeStatusReportFrequency), refreshing the
 //! conditions' lastHeartbeatTime. Only timers: an idle node costs one write per renewal.
 use k8s_openapi::api::coordination::v1::LeaseSpec;
+use k8s_openapi::api::core::v1::NodeCondition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 
 use super::Timer;
@@ -58,6 +59,44 @@ pub fn renew(client: &mut Client, node: &str) -> (u64, Timer) {
         }
     });
     (RENEW_INTERVAL_MS, Timer::Lease)
+}
+
+/// The conditions of a healthy node, as the kubelet's setters word them.
+pub fn healthy_conditions(now_ms: u64) -> Vec<NodeCondition> {
+    let now = timestamp(now_ms);
+    let condition = |type_: &str, status: &str, reason: &str, message: &str| NodeCondition {
+        type_: type_.to_string(),
+        status: status.to_string(),
+        reason: Some(reason.to_string()),
+        message: Some(message.to_string()),
+        last_heartbeat_time: Some(now.clone()),
+        last_transition_time: Some(now.clone()),
+    };
+    vec![
+        condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+        condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+        condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+    ]
+}
+
+/// Posts a healthy status after a restart or a lost connection: a condition that changed
+/// (Unknown → True) gets a new lastTransitionTime, the others keep theirs.
+pub fn report_ready(client: &mut Client, node: &str) {
+    let fresh = healthy_conditions(client.now_ms());
+    let _ = client.patch(&Key::new("Node", "", node), "update status", |o| {
+        if let Object::Node(n) = o {
+            let status = n.status.get_or_insert_with(Default::default);
+            let previous = status.conditions.take().unwrap_or_default();
+            let mut conditions = fresh;
+            for c in &mut conditions {
+                if let Some(p) = previous.iter().find(|p| p.type_ == c.type_ && p.status == c.status) {
+                    c.last_transition_time.clone_from(&p.last_transition_time);
+                }
+            }
+            status.conditions = Some(conditions);
+        }
+    });
 }
 
 /// Posts the Node's status with fresh heartbeat times; returns the next report.
