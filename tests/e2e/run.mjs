@@ -360,6 +360,17 @@ pageTest('messages: a filter that hides Lease heartbeats by default, and step mo
   assertNoProblems();
 });
 
+pageTest('a crowded node collapses its pods into their owners, and expands on demand', async () => {
+  await runInConsole('kubectl scale deployment web --replicas=45');
+  const diagram = page.locator('[aria-label="Cluster diagram"]');
+  const expand = diagram.getByRole('button', { name: /^Show all \d+ pods$/ }).first();
+  await expand.waitFor({ timeout: TIMEOUT });
+  assert.match(await diagram.locator('.pod--group').first().innerText(), /web ×\d+/);
+  await expand.click();
+  await diagram.getByRole('button', { name: 'Group by owner' }).first().click();
+  assertNoProblems();
+});
+
 pageTest('no horizontal scrolling from 600 px; screenshots of both themes at 600 and 1440 px', async () => {
   await mkdir(RESULTS, { recursive: true });
   for (const width of [600, 1440]) {
