@@ -97,3 +97,30 @@ fn build(node_objects: &[ObjectRef], pod_objects: &[ObjectRef], get: &dyn Fn(&Ke
     }
     Snapshot { time_ms: now_ms, nodes, unscheduled }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{kubectl, Cluster, ClusterConfig};
+
+    /// The timeline draws the cluster as it was: before the apply no pods, after it three, each
+    /// with its Deployment as owner, as the live snapshot says.
+    #[test]
+    fn snapshot_at_a_past_revision_is_the_cluster_as_it_was() {
+        let mut cluster = Cluster::new(ClusterConfig::default());
+        cluster.advance(1_000);
+        let before = cluster.revision();
+        let manifest = include_str!("../../examples/web-deployment.yaml");
+        kubectl::execute(&mut cluster, "kubectl apply -f -", Some(manifest));
+        cluster.advance(30_000);
+        let pods = |s: &crate::Snapshot| s.nodes.iter().flat_map(|n| n.pods.iter()).count() + s.unscheduled.len();
+        let past = cluster.snapshot_at(before).expect("a retained revision");
+        assert_eq!(pods(&past), 0);
+        let now = cluster.snapshot_at(cluster.revision()).expect("the current revision");
+        assert_eq!(pods(&now), 3);
+        let mut live = cluster.snapshot();
+        live.time_ms = now.time_ms;
+        assert_eq!(now, live);
+        assert!(cluster.snapshot_at(cluster.oldest_revision() - 1).is_err());
+        assert!(cluster.next_due_ms().is_some(), "leases keep a timer queued");
+    }
+}
