@@ -29,7 +29,12 @@ pub struct DiagramProps {
 #[function_component(Diagram)]
 pub fn diagram(props: &DiagramProps) -> Html {
     let snapshot = props.past.as_ref().unwrap_or(&props.snapshot);
-    let on_inspect = props.dispatch.to_callback().reform(|t: Target| Action::Inspect(Some(t)));
+    // One callback for the diagram's life: pod chips compare props, so a new callback on every
+    // render would redraw every chip whenever a message arrives.
+    let on_inspect = {
+        let dispatch = props.dispatch.clone();
+        use_callback((), move |t: Target, _| dispatch.dispatch(Action::Inspect(Some(t))))
+    };
     let control = snapshot.nodes.iter().find(|n| n.control_plane);
     let workers: Vec<_> = snapshot.nodes.iter().filter(|n| !n.control_plane).collect();
 
