@@ -501,4 +501,20 @@ impl Cluster {
     pub fn snapshot(&self) -> Snapshot {
         snapshot::take(&self.api, self.now_ms)
     }
+
+    /// The diagram's view of the cluster at a past revision (read-only; see [`Cluster::state_at`]).
+    pub fn snapshot_at(&self, revision: i64) -> Result<Snapshot, crate::apiserver::ApiError> {
+        Ok(snapshot::at_revision(&self.state_at(revision)?, self.now_ms))
+    }
+
+    /// The oldest revision [`Cluster::state_at`] can still show (etcd compacts older ones).
+    pub fn oldest_revision(&self) -> i64 {
+        self.api.compacted_revision()
+    }
+
+    /// When the next queued event is due (virtual ms), if any: lets a viewer step from one
+    /// message to the next without waiting through idle time.
+    pub fn next_due_ms(&self) -> Option<u64> {
+        self.queue.peek().map(|Reverse(q)| q.at)
+    }
 }

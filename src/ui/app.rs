@@ -1,4 +1,5 @@
-//! The page: header, the cluster diagram in the centre, the manifest editor and the console.
+//! The page: header, timeline, the cluster diagram in the centre, the manifest editor, the
+//! console and the inspector.
 //! It owns the one [`UiState`] and the wall-clock timer that drives virtual time.
 
 use std::cell::Cell;
@@ -12,7 +13,9 @@ use crate::ui::diagram::Diagram;
 use crate::ui::editor::ManifestEditor;
 use crate::ui::fatal;
 use crate::ui::header::Header;
+use crate::ui::inspector::Inspector;
 use crate::ui::state::{Action, UiState};
+use crate::ui::timeline::Timeline;
 
 /// Wall-clock milliseconds between two ticks of virtual time.
 const TICK_MS: u32 = 100;
@@ -51,24 +54,34 @@ pub fn app() -> Html {
 
     html! {
         <div class="app">
-            <Header
-                now_ms={state.now_ms}
-                playing={state.playing}
-                speed_pct={state.speed_pct}
-                dispatch={dispatch.clone()}
-            />
+            <Header />
             <main class="workspace">
+                <Timeline
+                    now_ms={state.now_ms}
+                    playing={state.playing}
+                    speed_pct={state.speed_pct}
+                    revisions={state.revisions.clone()}
+                    events={state.events.clone()}
+                    dispatch={dispatch.clone()}
+                />
                 <Diagram
                     snapshot={state.snapshot.clone()}
                     recent={state.recent.clone()}
                     active={state.active.clone()}
+                    past={state.past.clone()}
+                    hidden={state.hidden.clone()}
+                    stepping={state.stepped_to.is_some()}
+                    dispatch={dispatch.clone()}
                 />
-                <ManifestEditor last_apply={state.last_apply.clone()} dispatch={dispatch.clone()} />
+                <ManifestEditor last_apply={state.last_apply.clone()} edit={state.edit.clone()} dispatch={dispatch.clone()} />
                 <Console
                     entries={state.console.clone()}
                     history={state.history.clone()}
-                    dispatch={dispatch}
+                    completer={state.completer()}
+                    watching={state.watching()}
+                    dispatch={dispatch.clone()}
                 />
+                <Inspector target={state.target.clone()} inspection={state.inspection.clone()} dispatch={dispatch} />
             </main>
         </div>
     }

@@ -7,6 +7,7 @@ use yew::prelude::*;
 
 use crate::ui::agent::Agent;
 use crate::ui::pod_chip::PodChip;
+use crate::ui::state::Target;
 use crate::PodView;
 
 #[derive(Properties, PartialEq)]
@@ -20,12 +21,18 @@ pub struct ControlPlaneProps {
     /// Pods no scheduler has bound yet.
     pub waiting: Vec<PodView>,
     pub active: Rc<Vec<String>>,
+    pub on_inspect: Callback<Target>,
 }
 
 #[function_component(ControlPlane)]
 pub fn control_plane(props: &ControlPlaneProps) -> Html {
     let is_active = |key: &str| props.active.iter().any(|k| k == key);
     let ready = props.status.as_deref() == Some("Ready");
+    let inspect = |key: &'static str| {
+        let target = Target::Component(key.to_string());
+        Some(props.on_inspect.reform(move |_: MouseEvent| target.clone()))
+    };
+    let chip = |pod: &PodView| html! { <PodChip key={pod.uid.clone()} pod={pod.clone()} on_inspect={props.on_inspect.clone()} /> };
 
     html! {
         <article class="card control-plane" aria-label={format!("node {}", props.name)} data-node={props.name.clone()}>
@@ -40,13 +47,13 @@ pub fn control_plane(props: &ControlPlaneProps) -> Html {
             </header>
             <div class="cp-grid">
                 <Agent key_name="controller-manager" class="cp-cm" title="controller manager"
-                    note="reconciles Deployments, ReplicaSets, …" active={is_active("controller-manager")} />
+                    note="reconciles Deployments, ReplicaSets, …" active={is_active("controller-manager")} on_click={inspect("controller-manager")} />
                 <Agent key_name="api-server" class="cp-api" title="API server"
-                    note="the only door to etcd; validates, stores, notifies watchers" active={is_active("api-server")} />
+                    note="the only door to etcd; validates, stores, notifies watchers" active={is_active("api-server")} on_click={inspect("api-server")} />
                 <Agent key_name="etcd" class="cp-etcd" title="etcd"
-                    note="the cluster's state" active={is_active("etcd")} />
+                    note="the cluster's state" active={is_active("etcd")} on_click={inspect("etcd")} />
                 <Agent key_name="scheduler" class="cp-sched" title="scheduler"
-                    note="picks a node for each new pod" active={is_active("scheduler")} />
+                    note="picks a node for each new pod" active={is_active("scheduler")} on_click={inspect("scheduler")} />
             </div>
             <div class="queue" role="group" aria-label="Waiting at the scheduler" data-component="scheduler-queue">
                 <span class="queue-label">{"waiting at the scheduler"}</span>
@@ -54,13 +61,13 @@ pub fn control_plane(props: &ControlPlaneProps) -> Html {
                     <span class="queue-empty">{"none"}</span>
                 } else {
                     <ul class="pods">
-                        { for props.waiting.iter().map(|pod| html! { <PodChip key={pod.uid.clone()} pod={pod.clone()} /> }) }
+                        { for props.waiting.iter().map(chip) }
                     </ul>
                 }
             </div>
             if !props.pods.is_empty() {
                 <ul class="pods cp-pods" aria-label={format!("pods on {}", props.name)}>
-                    { for props.pods.iter().map(|pod| html! { <PodChip key={pod.uid.clone()} pod={pod.clone()} /> }) }
+                    { for props.pods.iter().map(chip) }
                 </ul>
             }
         </article>

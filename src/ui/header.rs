@@ -1,39 +1,53 @@
-//! The top bar: the name, play/pause and speed of virtual time, and the virtual clock.
+//! The top bar: the name and the theme toggle. The theme follows the system until the reader
+//! picks one; the choice is kept in localStorage and set as `data-theme` on `<html>`.
 
-use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use crate::ui::state::{Action, UiState};
-use crate::ui::view::format_clock;
+/// The localStorage key of the reader's theme choice.
+const THEME_KEY: &str = "kubeglass-theme";
 
-/// The speeds offered, in percent of real time.
-const SPEEDS: [(u32, &str); 5] = [(50, "0.5×"), (100, "1×"), (200, "2×"), (500, "5×"), (1000, "10×")];
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
 
-#[derive(Properties, PartialEq)]
-pub struct HeaderProps {
-    pub now_ms: u64,
-    pub playing: bool,
-    pub speed_pct: u32,
-    pub dispatch: UseReducerDispatcher<UiState>,
+fn system_dark() -> bool {
+    web_sys::window().and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten()).is_some_and(|m| m.matches())
+}
+
+/// Sets `data-theme` on the root element (`None`: follow the system).
+fn apply_theme(theme: Option<&str>) {
+    let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element());
+    if let Some(root) = root {
+        let _ = match theme {
+            Some(t) => root.set_attribute("data-theme", t),
+            None => root.remove_attribute("data-theme"),
+        };
+    }
 }
 
 #[function_component(Header)]
-pub fn header(props: &HeaderProps) -> Html {
-    let toggle = {
-        let dispatch = props.dispatch.clone();
-        let playing = props.playing;
-        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::SetPlaying(!playing)))
+pub fn header() -> Html {
+    // The explicit choice, if any; `None` follows the system.
+    let chosen = use_state(|| storage().and_then(|s| s.get_item(THEME_KEY).ok().flatten()));
+    {
+        let chosen = (*chosen).clone();
+        use_effect_with(chosen, |chosen| apply_theme(chosen.as_deref()));
+    }
+    let dark = match chosen.as_deref() {
+        Some(theme) => theme == "dark",
+        None => system_dark(),
     };
-    let set_speed = {
-        let dispatch = props.dispatch.clone();
-        Callback::from(move |e: Event| {
-            let select: HtmlSelectElement = e.target_unchecked_into();
-            if let Ok(pct) = select.value().parse() {
-                dispatch.dispatch(Action::SetSpeed(pct));
+    let toggle = {
+        let chosen = chosen.clone();
+        Callback::from(move |_: MouseEvent| {
+            let next = if dark { "light" } else { "dark" };
+            if let Some(s) = storage() {
+                let _ = s.set_item(THEME_KEY, next);
             }
+            chosen.set(Some(next.to_string()));
         })
     };
-    let (icon, label) = if props.playing { ("❚❚", "Pause") } else { ("▶", "Play") };
+    let label = if dark { "Switch to light theme" } else { "Switch to dark theme" };
 
     html! {
         <header class="topbar">
@@ -46,30 +60,10 @@ pub fn header(props: &HeaderProps) -> Html {
                 <h1>{"kubeglass"}</h1>
                 <span class="brand-tag">{"a Kubernetes cluster you can see through"}</span>
             </div>
-            <div class="timebar" role="group" aria-label="Virtual time">
-                <button
-                    type="button"
-                    class={classes!("btn", "btn-play", props.playing.then_some("is-playing"))}
-                    onclick={toggle}
-                    aria-label={format!("{label} virtual time")}
-                    title={format!("{label} virtual time")}
-                >
-                    <span class="btn-icon" aria-hidden="true">{icon}</span>
-                    <span>{label}</span>
-                </button>
-                <label class="speed">
-                    <span class="speed-label">{"speed"}</span>
-                    <select onchange={set_speed}>
-                        { for SPEEDS.iter().map(|&(pct, name)| html! {
-                            <option value={pct.to_string()} selected={pct == props.speed_pct}>{name}</option>
-                        }) }
-                    </select>
-                </label>
-                <div class="clock" title="Virtual time since the cluster started">
-                    <span class="clock-label">{"virtual time"}</span>
-                    <time aria-label="Virtual clock" aria-live="off">{format_clock(props.now_ms)}</time>
-                </div>
-            </div>
+            <button type="button" class="btn theme-toggle" onclick={toggle} aria-label={label} title={label}>
+                <span aria-hidden="true">{if dark { "☀" } else { "☾" }}</span>
+                <span class="theme-word">{if dark { "Light" } else { "Dark" }}</span>
+            </button>
         </header>
     }
 }

@@ -3,24 +3,30 @@
 //! the model, and `view.rs` holds the pure helpers that decide how things look.
 //!
 //! - `app`: the page and the wall-clock timer that drives virtual time
-//! - `header`: name, play/pause, speed, virtual clock
+//! - `header`: name and theme; `timeline`: play/pause, step, speed, clock, revisions, events
+//! - `inspector`: describe, events and YAML of what was clicked
+//! - `motion`: message dots and gliding pods (DOM-level animation); `completion`: Tab
 //! - `diagram`, `control_plane`, `node_card`, `agent`, `pod_chip`, `legend`, `message_strip`:
 //!   the cluster diagram
 //! - `editor`: the manifest editor; `console`: the command line
 
 mod agent;
 mod app;
+mod completion;
 mod console;
 mod control_plane;
 mod diagram;
 mod editor;
 mod fatal;
 mod header;
+mod inspector;
 mod legend;
 mod message_strip;
+mod motion;
 mod node_card;
 mod pod_chip;
 pub mod state;
+mod timeline;
 pub mod view;
 
 pub use app::App;

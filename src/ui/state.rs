@@ -10,8 +10,9 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
-use crate::kubectl;
-use crate::ui::view::component_key;
+use crate::api::{info, Object};
+use crate::kubectl::{self, watch::Watch, Reply};
+use crate::ui::view::{component_key, format_seconds, MessageGroup};
 use crate::{Cluster, ClusterConfig, Message, Snapshot};
 
 /// How many of the latest messages the log strip shows.
@@ -20,6 +21,10 @@ const RECENT_MESSAGES: usize = 4;
 const ACTIVE_FOR_MS: u64 = 800;
 /// The console keeps this many entries; older ones scroll away for good.
 const CONSOLE_LIMIT: usize = 200;
+/// How many of the latest Kubernetes events the timeline lists.
+const TIMELINE_EVENTS: usize = 30;
+/// The longest a message step waits for the next message, in virtual time.
+const STEP_LIMIT_MS: u64 = 15 * 60 * 1000;
 
 /// What the user (or the timer) asks for.
 pub enum Action {
@@ -32,7 +37,42 @@ pub enum Action {
     Run(String),
     /// `kubectl apply -f -` with the editor's text as stdin.
     Apply(String),
+    /// `kubectl diff -f -` with the editor's text: what Apply would change.
+    Diff(String),
+    /// Save an edit opened by `kubectl edit`: the command again, the text as its stdin.
+    SaveEdit {
+        command: String,
+        text: String,
+    },
+    /// Stop the `--watch` the console is streaming (Ctrl+C).
+    StopWatch,
     ClearConsole,
+    /// Show this object in the inspector (or nothing).
+    Inspect(Option<Target>),
+    /// Draw the cluster as it was at this etcd revision; `None` is the live cluster.
+    ViewRevision(Option<i64>),
+    /// Show or hide one group of messages.
+    ToggleGroup(MessageGroup),
+    /// Step mode: reveal one more message (letting virtual time run to it if needed).
+    StepMessage,
+    /// Leave step mode: show every message again.
+    EndStepping,
+}
+
+/// What the inspector shows: an object (`kind` as kubectl names it) or a component.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Object { kind: String, namespace: Option<String>, name: String },
+    Component(String),
+}
+
+/// The inspector's text for its target, computed when it is selected or refreshed.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Inspection {
+    pub title: String,
+    pub details: String,
+    pub events: Vec<String>,
+    pub yaml: String,
 }
 
 /// One command and what the terminal showed for it.
@@ -45,7 +85,15 @@ pub struct ConsoleEntry {
     pub output: String,
 }
 
-/// A message as the log strip shows it.
+/// `kubectl edit` asks for the editor: the object's YAML, and the command to run on save.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EditRequest {
+    pub id: u64,
+    pub command: String,
+    pub yaml: String,
+}
+
+/// A message as the log strip and the travelling dots show it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MessageView {
     pub seq: u64,
@@ -53,6 +101,7 @@ pub struct MessageView {
     pub caption: String,
     pub from_key: String,
     pub to_key: String,
+    pub group: MessageGroup,
 }
 
 impl MessageView {
@@ -63,8 +112,18 @@ impl MessageView {
             caption: message.caption(),
             from_key: component_key(&message.from),
             to_key: component_key(&message.to),
+            group: MessageGroup::of(&message.verb, &message.object),
         }
     }
+}
+
+/// The timeline's scrubber: which revisions can be shown, and which one is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revisions {
+    pub oldest: i64,
+    pub current: i64,
+    /// The past revision drawn instead of the live cluster, if any.
+    pub viewing: Option<i64>,
 }
 
 #[derive(Clone)]
@@ -76,14 +135,28 @@ pub struct UiState {
     /// The cluster without the clock; replaced only when something in it changed, so that
     /// the diagram does not re-render on every tick of an idle cluster.
     pub snapshot: Rc<Snapshot>,
+    /// The cluster at the revision the timeline shows, when it is not the live one.
+    pub past: Option<Rc<Snapshot>>,
+    pub revisions: Revisions,
     pub recent: Rc<Vec<MessageView>>,
     /// `data-component` keys of the components that took part in a message just now.
     pub active: Rc<Vec<String>>,
     pub console: Rc<Vec<ConsoleEntry>>,
     /// Lines typed in the console, oldest first, without repeats in a row.
     pub history: Rc<Vec<String>>,
-    /// The latest result of applying the editor's manifest.
+    /// The latest result of applying (or diffing) the editor's manifest.
     pub last_apply: Option<Rc<ConsoleEntry>>,
+    pub edit: Option<Rc<EditRequest>>,
+    /// The console entry a `--watch` streams into, and the watch.
+    watch: Option<(u64, Rc<RefCell<Watch>>)>,
+    pub target: Option<Target>,
+    pub inspection: Rc<Inspection>,
+    /// The latest Kubernetes events, newest first, as one line each.
+    pub events: Rc<Vec<String>>,
+    /// Message groups the diagram hides (Lease heartbeats by default).
+    pub hidden: Rc<Vec<MessageGroup>>,
+    /// Step mode: how many messages of the log are revealed so far.
+    pub stepped_to: Option<usize>,
     messages_seen: usize,
     /// The cluster revision `snapshot` was taken at.
     revision: i64,
@@ -97,11 +170,39 @@ impl PartialEq for UiState {
             && self.playing == other.playing
             && self.speed_pct == other.speed_pct
             && Rc::ptr_eq(&self.snapshot, &other.snapshot)
+            && self.past.as_ref().map(Rc::as_ptr) == other.past.as_ref().map(Rc::as_ptr)
+            && self.revisions == other.revisions
             && Rc::ptr_eq(&self.recent, &other.recent)
             && Rc::ptr_eq(&self.active, &other.active)
             && Rc::ptr_eq(&self.console, &other.console)
             && Rc::ptr_eq(&self.history, &other.history)
             && self.last_apply == other.last_apply
+            && self.edit == other.edit
+            && self.target == other.target
+            && Rc::ptr_eq(&self.inspection, &other.inspection)
+            && Rc::ptr_eq(&self.events, &other.events)
+            && Rc::ptr_eq(&self.hidden, &other.hidden)
+            && self.stepped_to == other.stepped_to
+    }
+}
+
+/// Tab completion in the console, with the cluster's object names at hand.
+#[derive(Clone)]
+pub struct Completer(Rc<RefCell<Cluster>>);
+
+impl PartialEq for Completer {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Completer {
+    /// The completed line and the candidates (more than one: what the user may type next).
+    pub fn complete(&self, line: &str) -> (String, Vec<String>) {
+        let cluster = self.0.borrow();
+        crate::ui::completion::complete(line, &|kind| {
+            cluster.api().peek_list(kind, None).iter().filter_map(|o| o.metadata().name.clone()).collect()
+        })
     }
 }
 
@@ -115,17 +216,35 @@ impl UiState {
             playing: true,
             speed_pct: 100,
             snapshot: Rc::new(Snapshot::default()),
+            past: None,
+            revisions: Revisions { oldest: 0, current: 0, viewing: None },
             recent: Rc::new(Vec::new()),
             active: Rc::new(Vec::new()),
             console: Rc::new(Vec::new()),
             history: Rc::new(Vec::new()),
             last_apply: None,
-            messages_seen: 0,
+            edit: None,
+            watch: None,
+            target: None,
+            inspection: Rc::new(Inspection::default()),
+            events: Rc::new(Vec::new()),
+            hidden: Rc::new(vec![MessageGroup::Lease]),
+            stepped_to: None,
+            messages_seen: usize::MAX,
             revision: -1,
             next_id: 0,
         };
         state.refresh();
         state
+    }
+
+    pub fn completer(&self) -> Completer {
+        Completer(self.cluster.clone())
+    }
+
+    /// True while a `--watch` streams into the console.
+    pub fn watching(&self) -> bool {
+        self.watch.is_some()
     }
 
     /// Re-derives the view data from the model, keeping the old `Rc`s where nothing changed.
@@ -141,18 +260,32 @@ impl UiState {
             if *self.snapshot != snapshot {
                 self.snapshot = Rc::new(snapshot);
             }
+            let events = latest_events(&cluster);
+            if *self.events != events {
+                self.events = Rc::new(events);
+            }
         }
+        let oldest = cluster.oldest_revision();
+        let viewing = self.revisions.viewing.filter(|&r| r >= oldest && r < self.revision);
+        if viewing.is_none() {
+            self.past = None;
+        }
+        self.revisions = Revisions { oldest, current: self.revision, viewing };
 
         let messages = cluster.messages();
-        if messages.len() != self.messages_seen {
-            self.messages_seen = messages.len();
-            let start = messages.len().saturating_sub(RECENT_MESSAGES);
-            self.recent = Rc::new(messages[start..].iter().map(MessageView::of).collect());
+        let shown = self.stepped_to.map_or(messages.len(), |n| n.min(messages.len()));
+        if shown != self.messages_seen {
+            self.messages_seen = shown;
+            let visible = messages.get(..shown).unwrap_or(messages).iter().rev().map(MessageView::of);
+            let mut recent: Vec<MessageView> = visible.filter(|m| !self.hidden.contains(&m.group)).take(RECENT_MESSAGES).collect();
+            recent.reverse();
+            self.recent = Rc::new(recent);
         }
 
         let since = self.now_ms.saturating_sub(ACTIVE_FOR_MS);
         let mut active: Vec<String> = Vec::new();
-        for m in self.recent.iter().filter(|m| m.time_ms >= since) {
+        let fresh = self.recent.iter().filter(|m| self.stepped_to.is_some() || m.time_ms >= since);
+        for m in fresh.rev().take(if self.stepped_to.is_some() { 1 } else { RECENT_MESSAGES }) {
             for key in [&m.from_key, &m.to_key] {
                 if !active.contains(key) {
                     active.push(key.clone());
@@ -175,6 +308,154 @@ impl UiState {
         }
         entry
     }
+
+    /// Appends what the running `--watch` printed since the last tick to its console entry.
+    fn poll_watch(&mut self) {
+        let Some((id, watch)) = &self.watch else { return };
+        let lines = watch.borrow_mut().poll(&self.cluster.borrow());
+        if lines.is_empty() {
+            return;
+        }
+        if let Some(entry) = Rc::make_mut(&mut self.console).iter_mut().find(|e| e.id == *id) {
+            for line in lines {
+                entry.output.push_str(&line);
+                if !line.ends_with('\n') {
+                    entry.output.push('\n');
+                }
+            }
+        } else {
+            self.watch = None; // its entry scrolled away or was cleared
+        }
+    }
+
+    fn run_line(&mut self, line: String) {
+        self.watch = None;
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let is_edit = matches!(words.as_slice(), ["kubectl" | "k", "edit", ..]);
+        let is_watch = words.iter().any(|w| matches!(*w, "-w" | "--watch" | "--watch-only") || w.starts_with("--watch="));
+        if is_edit {
+            let reply = kubectl::respond(&mut self.cluster.borrow_mut(), &line, None, &|_| None);
+            match reply {
+                Reply::Edit { command, yaml } => {
+                    let note = "opened in the manifest editor: Save runs it with the edited object".to_string();
+                    let entry = self.push_console(line, None, note);
+                    self.edit = Some(Rc::new(EditRequest { id: entry.id, command, yaml }));
+                }
+                Reply::Text(text) => {
+                    self.push_console(line, None, text);
+                }
+            }
+        } else if is_watch {
+            let (text, watch) = kubectl::execute_watchable(&mut self.cluster.borrow_mut(), &line);
+            let entry = self.push_console(line, None, text);
+            self.watch = watch.map(|w| (entry.id, Rc::new(RefCell::new(w))));
+        } else {
+            let output = kubectl::execute(&mut self.cluster.borrow_mut(), &line, None);
+            self.push_console(line, None, output);
+        }
+    }
+
+    /// Runs `command` with `stdin` from the editor; the result shows under the editor too.
+    fn run_from_editor(&mut self, command: String, stdin: &str) {
+        let output = kubectl::execute(&mut self.cluster.borrow_mut(), &command, Some(stdin));
+        let lines = stdin.lines().count();
+        let note = format!("stdin: the manifest editor, {lines} lines");
+        let entry = self.push_console(command, Some(note), output);
+        self.last_apply = Some(Rc::new(entry));
+    }
+
+    fn inspect(&mut self) {
+        let Some(target) = self.target.clone() else {
+            self.inspection = Rc::new(Inspection::default());
+            return;
+        };
+        let mut cluster = self.cluster.borrow_mut();
+        let inspection = match &target {
+            Target::Object { kind, namespace, name } => {
+                let ns = namespace.as_ref().map(|n| format!(" -n {n}")).unwrap_or_default();
+                let describe = kubectl::execute(&mut cluster, &format!("kubectl describe {kind} {name}{ns}"), None);
+                let yaml = kubectl::execute(&mut cluster, &format!("kubectl get {kind} {name}{ns} -o yaml"), None);
+                Inspection { title: format!("{kind}/{name}"), details: describe, events: events_about(&cluster, name), yaml }
+            }
+            Target::Component(key) => component_inspection(&cluster, key),
+        };
+        drop(cluster);
+        self.inspection = Rc::new(inspection);
+    }
+
+    /// Reveals the next message the filter shows, letting virtual time run until there is one.
+    fn step_message(&mut self) {
+        self.playing = false;
+        let mut cluster = self.cluster.borrow_mut();
+        let start = self.stepped_to.unwrap_or(cluster.messages().len());
+        let deadline = cluster.now_ms().saturating_add(STEP_LIMIT_MS);
+        loop {
+            let next = cluster.messages().iter().skip(start).position(|m| {
+                let group = MessageGroup::of(&m.verb, &m.object);
+                !self.hidden.contains(&group)
+            });
+            if let Some(offset) = next {
+                self.stepped_to = Some(start + offset + 1);
+                return;
+            }
+            match cluster.next_due_ms() {
+                Some(at) if at <= deadline => {
+                    let dt = at.saturating_sub(cluster.now_ms());
+                    cluster.advance(dt);
+                }
+                _ => {
+                    self.stepped_to = Some(cluster.messages().len());
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The newest Kubernetes events, one line each: `12.3s  Normal  Scheduled  pod/web-x: …`.
+fn latest_events(cluster: &Cluster) -> Vec<String> {
+    let mut events: Vec<_> = cluster.api().peek_list(info("Event"), None);
+    events.sort_by_key(|o| o.metadata().resource_version.as_deref().and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    events.iter().rev().take(TIMELINE_EVENTS).filter_map(|o| event_line(o)).collect()
+}
+
+fn event_line(object: &Object) -> Option<String> {
+    let Object::Event(e) = object else { return None };
+    let when = e.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()).unwrap_or_default();
+    let clock = when.get(11..19).unwrap_or("");
+    let what =
+        format!("{}/{}", e.involved_object.kind.as_deref().unwrap_or("").to_lowercase(), e.involved_object.name.as_deref().unwrap_or(""));
+    Some(format!(
+        "{clock}  {:<7} {}  {what}: {}",
+        e.type_.as_deref().unwrap_or(""),
+        e.reason.as_deref().unwrap_or(""),
+        e.message.as_deref().unwrap_or("")
+    ))
+}
+
+fn events_about(cluster: &Cluster, name: &str) -> Vec<String> {
+    let events = cluster.api().peek_list(info("Event"), None);
+    let about = events.iter().filter(|o| match &***o {
+        Object::Event(e) => e.involved_object.name.as_deref() == Some(name),
+        _ => false,
+    });
+    about.filter_map(|o| event_line(o)).collect()
+}
+
+/// What a component did lately: the messages it sent or received.
+fn component_inspection(cluster: &Cluster, key: &str) -> Inspection {
+    let mine: Vec<String> = cluster
+        .messages()
+        .iter()
+        .rev()
+        .map(MessageView::of)
+        .filter(|m| m.from_key == key || m.to_key == key)
+        .take(40)
+        .map(|m| format!("{}  {}", format_seconds(m.time_ms), m.caption))
+        .collect();
+    let details =
+        if mine.is_empty() { "No messages yet.".to_string() } else { format!("Latest messages, newest first:\n{}", mine.join("\n")) };
+    Inspection { title: key.to_string(), details, events: Vec::new(), yaml: String::new() }
 }
 
 impl Default for UiState {
@@ -190,9 +471,18 @@ impl Reducible for UiState {
         let mut state = (*self).clone();
         match action {
             Action::Tick(0) => return self,
-            Action::Tick(dt_ms) => state.cluster.borrow_mut().advance(dt_ms),
-            Action::SetPlaying(playing) => state.playing = playing,
-            Action::SetSpeed(pct) => state.speed_pct = pct.clamp(10, 10_000),
+            Action::Tick(dt_ms) => {
+                state.cluster.borrow_mut().advance(dt_ms);
+                state.poll_watch();
+            }
+            Action::SetPlaying(playing) => {
+                state.playing = playing;
+                if playing {
+                    state.stepped_to = None;
+                    state.revisions.viewing = None;
+                }
+            }
+            Action::SetSpeed(pct) => state.speed_pct = pct.clamp(25, 6400),
             Action::Run(line) => {
                 let line = line.trim().to_string();
                 if line.is_empty() {
@@ -204,19 +494,48 @@ impl Reducible for UiState {
                 if line == "clear" {
                     state.console = Rc::new(Vec::new());
                 } else {
-                    let output = kubectl::execute(&mut state.cluster.borrow_mut(), &line, None);
-                    state.push_console(line, None, output);
+                    state.run_line(line);
                 }
             }
-            Action::Apply(manifest) => {
-                let command = "kubectl apply -f -".to_string();
-                let output = kubectl::execute(&mut state.cluster.borrow_mut(), &command, Some(&manifest));
-                let lines = manifest.lines().count();
-                let note = format!("stdin: the manifest editor, {lines} lines");
-                let entry = state.push_console(command, Some(note), output);
-                state.last_apply = Some(Rc::new(entry));
+            Action::Apply(manifest) => state.run_from_editor("kubectl apply -f -".to_string(), &manifest),
+            Action::Diff(manifest) => state.run_from_editor("kubectl diff -f -".to_string(), &manifest),
+            Action::SaveEdit { command, text } => state.run_from_editor(command, &text),
+            Action::StopWatch => {
+                if let Some((id, _)) = state.watch.take() {
+                    if let Some(entry) = Rc::make_mut(&mut state.console).iter_mut().find(|e| e.id == id) {
+                        entry.output.push_str("^C\n");
+                    }
+                }
             }
-            Action::ClearConsole => state.console = Rc::new(Vec::new()),
+            Action::ClearConsole => {
+                state.console = Rc::new(Vec::new());
+                state.watch = None;
+            }
+            Action::Inspect(target) => {
+                state.target = target;
+                state.inspect();
+            }
+            Action::ViewRevision(revision) => {
+                let live = state.cluster.borrow().revision();
+                let revision = revision.filter(|&r| r < live);
+                state.revisions.viewing = revision;
+                state.past = revision.and_then(|r| state.cluster.borrow().snapshot_at(r).ok()).map(Rc::new);
+                if state.past.is_some() {
+                    state.playing = false;
+                }
+            }
+            Action::ToggleGroup(group) => {
+                let hidden = Rc::make_mut(&mut state.hidden);
+                match hidden.iter().position(|g| *g == group) {
+                    Some(i) => {
+                        hidden.remove(i);
+                    }
+                    None => hidden.push(group),
+                }
+                state.messages_seen = usize::MAX;
+            }
+            Action::StepMessage => state.step_message(),
+            Action::EndStepping => state.stepped_to = None,
         }
         state.refresh();
         if state == *self {

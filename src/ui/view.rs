@@ -168,3 +168,108 @@ pub fn is_error_output(output: &str) -> bool {
     let first = output.trim_start();
     first.starts_with("error") || first.starts_with("Error")
 }
+
+/// The kinds of message the diagram can show or hide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageGroup {
+    /// Writes: create, update, patch, bind, delete.
+    Write,
+    /// Reads: get and list.
+    Read,
+    /// Watch deliveries from the API server to a component.
+    Watch,
+    /// Node heartbeats: the kubelets renew their Lease every 10 s, and its watch deliveries.
+    Lease,
+}
+
+impl MessageGroup {
+    pub const ALL: [MessageGroup; 4] = [MessageGroup::Write, MessageGroup::Read, MessageGroup::Watch, MessageGroup::Lease];
+
+    /// The group of a message, from its verb and its object path (`leases/…`).
+    pub fn of(verb: &str, object: &str) -> MessageGroup {
+        if object.starts_with("leases/") {
+            MessageGroup::Lease
+        } else if verb.starts_with("watch") {
+            MessageGroup::Watch
+        } else if matches!(verb, "get" | "list") {
+            MessageGroup::Read
+        } else {
+            MessageGroup::Write
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MessageGroup::Write => "writes",
+            MessageGroup::Read => "reads",
+            MessageGroup::Watch => "watch deliveries",
+            MessageGroup::Lease => "Lease heartbeats",
+        }
+    }
+}
+
+/// The parts of a YAML line the editor colours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum YamlToken {
+    Plain,
+    Key,
+    String,
+    Number,
+    Comment,
+    /// `---` between documents.
+    Separator,
+}
+
+impl YamlToken {
+    pub fn class(self) -> &'static str {
+        match self {
+            YamlToken::Plain => "",
+            YamlToken::Key => "y-key",
+            YamlToken::String => "y-str",
+            YamlToken::Number => "y-num",
+            YamlToken::Comment => "y-com",
+            YamlToken::Separator => "y-sep",
+        }
+    }
+}
+
+/// Splits one line of YAML into coloured parts (a line-by-line approximation: enough to read a
+/// manifest; the manifest reader decides what it means).
+pub fn highlight_yaml(line: &str) -> Vec<(YamlToken, &str)> {
+    if line.starts_with("---") {
+        return vec![(YamlToken::Separator, line)];
+    }
+    let (code, comment) =
+        match line.find(" #").map(|i| i + 1).or_else(|| line.trim_start().starts_with('#').then(|| line.len() - line.trim_start().len())) {
+            Some(at) if !line[..at].contains(['"', '\'']) => line.split_at(at),
+            _ => (line, ""),
+        };
+    let mut out = Vec::new();
+    let indent = code.len() - code.trim_start_matches([' ', '-']).len();
+    let (lead, rest) = code.split_at(indent);
+    out.push((YamlToken::Plain, lead));
+    let value = match rest.find(": ").or_else(|| rest.ends_with(':').then(|| rest.len() - 1)) {
+        Some(colon) if !rest[..colon].contains(['"', '\'', '{', '[']) => {
+            let (key, value) = rest.split_at(colon);
+            out.push((YamlToken::Key, key));
+            let (colon, value) = value.split_at(1);
+            out.push((YamlToken::Plain, colon));
+            value
+        }
+        _ => rest,
+    };
+    let trimmed = value.trim();
+    let token = if trimmed.starts_with(['"', '\'']) {
+        YamlToken::String
+    } else if !trimmed.is_empty() && (trimmed.parse::<f64>().is_ok() || matches!(trimmed, "true" | "false" | "null")) {
+        YamlToken::Number
+    } else {
+        YamlToken::Plain
+    };
+    out.push((token, value));
+    if !comment.is_empty() {
+        out.push((YamlToken::Comment, comment));
+    }
+    out.retain(|(_, s)| !s.is_empty());
+    out
+}

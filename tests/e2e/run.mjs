@@ -237,3 +237,156 @@ pageTest('the console shows the pods Running on their nodes', async () => {
   figures.applyToRunningMs = Date.now() - startedAt + (figures.applyToPodsOnNodesMs ?? 0);
   assertNoProblems();
 });
+
+// ---- issue 7: the visual UI ------------------------------------------------------------
+
+pageTest('every main region is there, and the theme toggle switches themes', async () => {
+  for (const name of ['Cluster diagram', 'Manifest editor', 'Console', 'Inspector', 'Timeline']) {
+    await page.locator(`[aria-label="${name}"]`).first().waitFor({ state: 'visible' });
+  }
+  const toggle = page.getByRole('button', { name: /theme/i });
+  const before = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await toggle.click();
+  const theme = await page.evaluate(() => document.documentElement.dataset.theme);
+  assert.ok(theme === 'dark' || theme === 'light', `data-theme is ${theme}`);
+  const after = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.notEqual(after, before, 'the background did not change with the theme');
+  await toggle.click();
+  assertNoProblems();
+});
+
+pageTest('the console completes with Tab and recalls history with ArrowUp', async () => {
+  const input = page.locator('[aria-label="Console"] input').first();
+  await input.fill('kubectl ge');
+  await input.press('Tab');
+  assert.equal(await input.inputValue(), 'kubectl get ');
+  await input.fill('kubectl get deploy');
+  await input.press('Tab');
+  assert.equal(await input.inputValue(), 'kubectl get deployments ');
+  await input.press('Tab');
+  assert.equal(await input.inputValue(), 'kubectl get deployments web ');
+  await input.fill('');
+  await input.press('ArrowUp');
+  assert.equal(await input.inputValue(), 'kubectl get pods -o wide');
+  await input.fill('');
+  assertNoProblems();
+});
+
+pageTest('kubectl get pods --watch streams new rows until Ctrl+C', async () => {
+  const consoleRegion = page.locator('[aria-label="Console"]');
+  await runInConsole('kubectl get pods --watch');
+  const editor = page.locator('[aria-label="Manifest editor"]').locator('textarea').first();
+  await editor.fill(DEPLOYMENT.replace(/replicas: 3/, 'replicas: 4'));
+  await page.getByRole('button', { name: 'Apply', exact: true }).click();
+  await page.waitForFunction(
+    () => {
+      const text = document.querySelector('[aria-label="Console"]').innerText;
+      const tail = text.slice(text.lastIndexOf('kubectl get pods --watch'));
+      return /\nweb-\S+\s+0\/1\s+(Pending|ContainerCreating)/.test(tail);
+    },
+    null,
+    { timeout: TIMEOUT },
+  );
+  const input = consoleRegion.locator('input').first();
+  await input.press('Control+c');
+  await consoleRegion.getByText('^C').waitFor();
+  assertNoProblems();
+});
+
+pageTest('clicking a pod opens it in the inspector: describe and YAML', async () => {
+  const [{ pod }] = await webPodPlacement();
+  await page.locator(`[aria-label="${pod}"]`).first().click();
+  const inspector = page.locator('[aria-label="Inspector"]');
+  await inspector.getByText(`Name:`).first().waitFor();
+  assert.match(await inspector.innerText(), new RegExp(pod));
+  await inspector.getByRole('tab', { name: 'YAML' }).click();
+  await inspector.getByText('kind: Pod').waitFor();
+  await inspector.getByRole('tab', { name: 'Events' }).click();
+  await inspector.getByText(/Scheduled/).first().waitFor();
+  assertNoProblems();
+});
+
+pageTest('the timeline pauses, offers 0.25× to 64×, and looks back at a past revision', async () => {
+  const timeline = page.locator('[aria-label="Timeline"]');
+  await timeline.getByRole('button', { name: 'Pause', exact: true }).click();
+  await timeline.getByRole('button', { name: 'Play', exact: true }).waitFor();
+  const speeds = await timeline.getByLabel('Speed').locator('option').allInnerTexts();
+  assert.equal(speeds[0], '0.25×');
+  assert.equal(speeds.at(-1), '64×');
+  const slider = timeline.locator('input[type=range]');
+  const min = await slider.getAttribute('min');
+  await slider.fill(min);
+  await page.getByText('as it was at an earlier revision').waitFor();
+  await timeline.getByRole('button', { name: 'Back to live' }).click();
+  await timeline.getByRole('button', { name: 'Play', exact: true }).click();
+  assertNoProblems();
+});
+
+pageTest('the editor marks a YAML error at its line while typing', async () => {
+  const editor = page.locator('[aria-label="Manifest editor"]');
+  await editor.getByRole('button', { name: 'New manifest tab' }).click();
+  await editor.locator('textarea').fill('apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n   bad: [\n');
+  const error = editor.locator('.editor-error');
+  await error.waitFor();
+  assert.match(await error.innerText(), /line \d+, column \d+/);
+  assert.equal(await editor.locator('.gutter .is-error').count(), 1);
+  assertNoProblems();
+});
+
+pageTest('kubectl edit opens the object in the editor and Save applies it', async () => {
+  await runInConsole('kubectl edit deployment web');
+  const editor = page.locator('[aria-label="Manifest editor"]');
+  await editor.getByRole('tab', { name: /edit deployment web/ }).waitFor();
+  const area = editor.locator('textarea');
+  const yaml = await area.inputValue();
+  assert.match(yaml, /kind: Deployment/);
+  await area.fill(yaml.replace(/replicas: \d+/, 'replicas: 2'));
+  await editor.getByRole('button', { name: 'Save', exact: true }).click();
+  await editor.getByText('deployment.apps/web edited').waitFor();
+  assertNoProblems();
+});
+
+pageTest('messages: a filter that hides Lease heartbeats by default, and step mode', async () => {
+  const diagram = page.locator('[aria-label="Cluster diagram"]');
+  assert.equal(await diagram.getByLabel('Lease heartbeats').isChecked(), false);
+  await diagram.getByRole('button', { name: 'Next message' }).click();
+  await diagram.getByRole('button', { name: 'Show all' }).waitFor();
+  const captions = await diagram.locator('.message-caption').allInnerTexts();
+  assert.ok(captions.length > 0 && captions.every((c) => c.includes('→')), `captions: ${captions}`);
+  await diagram.getByRole('button', { name: 'Show all' }).click();
+  await page.locator('[aria-label="Timeline"]').getByRole('button', { name: /^(Play|Pause)$/ }).first().waitFor();
+  const play = page.locator('[aria-label="Timeline"]').getByRole('button', { name: 'Play', exact: true });
+  if (await play.count()) await play.click();
+  assertNoProblems();
+});
+
+pageTest('a crowded node collapses its pods into their owners, and expands on demand', async () => {
+  await runInConsole('kubectl scale deployment web --replicas=45');
+  const diagram = page.locator('[aria-label="Cluster diagram"]');
+  const expand = diagram.getByRole('button', { name: /^Show all \d+ pods$/ }).first();
+  await expand.waitFor({ timeout: TIMEOUT });
+  assert.match(await diagram.locator('.pod--group').first().innerText(), /web ×\d+/);
+  await expand.click();
+  await diagram.getByRole('button', { name: 'Group by owner' }).first().click();
+  assertNoProblems();
+});
+
+pageTest('no horizontal scrolling from 600 px; screenshots of both themes at 600 and 1440 px', async () => {
+  await mkdir(RESULTS, { recursive: true });
+  for (const width of [600, 1440]) {
+    await page.setViewportSize({ width, height: 900 });
+    for (const theme of ['light', 'dark']) {
+      // Through the toggle, as a reader would (at most two clicks from the system theme).
+      for (let i = 0; i < 2 && (await page.evaluate(() => document.documentElement.dataset.theme)) !== theme; i++) {
+        await page.getByRole('button', { name: /theme/i }).click();
+      }
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), theme);
+      await page.waitForTimeout(150);
+      const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(scroll <= width, `at ${width} px the page is ${scroll} px wide`);
+      await page.screenshot({ path: join(RESULTS, `ui-${width}-${theme}.png`), fullPage: width < 1000 });
+    }
+  }
+  await page.setViewportSize({ width: 1440, height: 900 });
+  assertNoProblems();
+});
