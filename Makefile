@@ -40,7 +40,7 @@ SERVE_ADDRESS := 127.0.0.1
 SERVE_PORT := 8080
 
 .PHONY: help serve serve-dev dist test tools wasm-target trunk wasm-bindgen npm-deps fetch versions \
-        test-deps chromium test-native test-wasm e2e test-e2e size clean
+        test-deps chromium test-native test-wasm e2e test-e2e size bench clean
 
 help:
 	@echo "make serve      build a release and serve it at http://$(SERVE_ADDRESS):$(SERVE_PORT)"
@@ -49,6 +49,7 @@ help:
 	@echo "make test       run every test (native, wasm in headless Chromium, end-to-end)"
 	@echo "                (or one suite: make test-native | test-wasm | e2e)"
 	@echo "make size       gzip -9 size of each file in dist/"
+	@echo "make bench      the model's benchmarks (release build), as key value lines"
 
 # ---- tools ------------------------------------------------------------------------------
 tools: versions wasm-target trunk wasm-bindgen npm-deps
@@ -138,6 +139,10 @@ size:
 	  r=$$(wc -c < "$$f"); z=$$(gzip -9c "$$f" | wc -c); raw=$$((raw + r)); total=$$((total + z)); \
 	  printf '%10d %10d  %s\n' "$$r" "$$z" "$${f#./}"; done && \
 	  printf '%10d %10d  total (bytes raw, bytes gzip -9)\n' "$$raw" "$$total"
+
+# Benchmarks print figures; they never fail on a slow machine.
+bench: fetch
+	cargo bench --locked --bench model
 
 clean:
 	rm -rf dist test-results
