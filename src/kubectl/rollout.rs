@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::resources::{fetch, targets, Target};
 use super::set::template_mut;
+use super::table::align_blocks;
 use super::wait::{timeout, until};
 use super::{Args, Input};
 use crate::api::{info, is_controlled_by, Object, ObjectRef};
@@ -319,38 +320,9 @@ fn describe_template(template: &Value) -> String {
     tabwriter(&lines)
 }
 
-/// Go's `text/tabwriter` with padding 2, as kubectl's tabbed strings use it: a column is
-/// aligned over each run of consecutive lines that have a cell in it.
+/// Aligns kubectl's tabbed strings as Go's `text/tabwriter` with padding 2 does.
 fn tabwriter(lines: &[String]) -> String {
-    let cells: Vec<Vec<&str>> = lines.iter().map(|l| l.split('\t').collect()).collect();
-    let mut widths: Vec<Vec<usize>> = cells.iter().map(|c| vec![0; c.len().saturating_sub(1)]).collect();
-    let columns = cells.iter().map(Vec::len).max().unwrap_or(1).saturating_sub(1);
-    for column in 0..columns {
-        let mut start = 0;
-        while start < cells.len() {
-            if cells[start].len() <= column + 1 {
-                start += 1;
-                continue;
-            }
-            let end = (start..cells.len()).find(|&i| cells[i].len() <= column + 1).unwrap_or(cells.len());
-            let width = (start..end).map(|i| cells[i][column].chars().count()).max().unwrap_or(0) + 2;
-            for row in widths.iter_mut().take(end).skip(start) {
-                row[column] = width;
-            }
-            start = end;
-        }
-    }
-    let mut out = String::new();
-    for (row, width) in cells.iter().zip(&widths) {
-        for (i, cell) in row.iter().enumerate() {
-            out.push_str(cell);
-            if let Some(w) = width.get(i) {
-                out.extend(std::iter::repeat_n(' ', w.saturating_sub(cell.chars().count())));
-            }
-        }
-        out.push('\n');
-    }
-    out
+    align_blocks(&lines.join("\n"), 2)
 }
 
 /// Annotations `rollout undo` keeps from the Deployment rather than copying from the ReplicaSet.
