@@ -42,7 +42,7 @@ impl Faults {
             return false;
         }
         match who {
-            Component::Kubelet(node) => {
+            Component::Kubelet(node) | Component::KubeProxy(node) => {
                 !self.stopped.contains(&Component::ApiServer) && !self.partitioned.contains(node) && !self.powered_off.contains(node)
             }
             Component::ApiServer => true,
@@ -71,6 +71,11 @@ impl Faults {
     pub fn api_server_down(&self) -> bool {
         self.stopped.contains(&Component::ApiServer)
     }
+
+    /// Machines that are switched off or cut off the network: traffic to them goes unanswered.
+    pub(super) fn cut_off_nodes(&self) -> BTreeSet<String> {
+        self.powered_off.union(&self.partitioned).cloned().collect()
+    }
 }
 
 /// A component `sim stop|start` can name.
@@ -80,9 +85,11 @@ pub fn parse_component(name: &str, node: Option<&str>) -> Result<Component, Stri
         ("scheduler" | "kube-scheduler", None) => Ok(Component::Scheduler),
         ("controller-manager" | "kube-controller-manager", None) => Ok(Component::ControllerManager),
         ("kubelet", Some(node)) => Ok(Component::Kubelet(node.to_string())),
-        ("kubelet", None) => Err("error: usage: sim stop|start kubelet NODE".to_string()),
-        ("kube-proxy", _) => Err("error: kube-proxy is not modelled as a process that can stop yet".to_string()),
-        (other, _) => Err(format!("error: unknown component {other:?} (one of: apiserver, scheduler, controller-manager, kubelet NODE)")),
+        ("kube-proxy", Some(node)) => Ok(Component::KubeProxy(node.to_string())),
+        ("kubelet" | "kube-proxy", None) => Err(format!("error: usage: sim stop|start {name} NODE")),
+        (other, _) => Err(format!(
+            "error: unknown component {other:?} (one of: apiserver, scheduler, controller-manager, kubelet NODE, kube-proxy NODE)"
+        )),
     }
 }
 
@@ -102,6 +109,10 @@ impl Cluster {
 
     /// `sim stop COMPONENT`: the process exits. Its in-memory state (caches, queues) is lost.
     pub fn stop_component(&mut self, who: Component) -> Result<String, String> {
+        if let Component::KubeProxy(node) = &who {
+            self.check_node(node)?;
+            return self.stop_kube_proxy(node).map(|_| format!("{} stopped (its rules stay as they are)", describe(&who)));
+        }
         if let Component::Kubelet(node) = &who {
             self.check_node(node)?;
             if self.faults.powered_off.contains(node) {
@@ -123,6 +134,10 @@ impl Cluster {
 
     /// `sim start COMPONENT`: the process starts again and lists what it watches.
     pub fn start_component(&mut self, who: Component) -> Result<String, String> {
+        if let Component::KubeProxy(node) = &who {
+            self.check_node(node)?;
+            return self.start_kube_proxy(node).map(|_| format!("{} started", describe(&who)));
+        }
         if let Component::Kubelet(node) = &who {
             self.check_node(node)?;
         }
@@ -145,7 +160,7 @@ impl Cluster {
             *kubelet = Kubelet::new(kubelet.config().clone());
         }
         self.boots.entry(node.to_string()).and_modify(|b| *b += 1).or_insert(1);
-        self.faults.lagging.insert(Component::Kubelet(node.to_string()));
+        self.faults.lagging.extend([Component::Kubelet(node.to_string()), Component::KubeProxy(node.to_string())]);
         Ok(format!("node/{node} stopped"))
     }
 
@@ -158,7 +173,7 @@ impl Cluster {
         if !self.faults.partitioned.insert(node.to_string()) {
             return Err(format!("error: node {node:?} is already partitioned"));
         }
-        self.faults.lagging.insert(Component::Kubelet(node.to_string()));
+        self.faults.lagging.extend([Component::Kubelet(node.to_string()), Component::KubeProxy(node.to_string())]);
         Ok(format!("node/{node} partitioned"))
     }
 
@@ -179,6 +194,8 @@ impl Cluster {
     pub fn delete_node(&mut self, node: &str) -> Result<String, String> {
         self.check_node(node)?;
         self.kubelets.remove(node);
+        self.kube_proxies.remove(node);
+        self.faults.lagging.remove(&Component::KubeProxy(node.to_string()));
         self.faults.powered_off.remove(node);
         self.faults.partitioned.remove(node);
         self.faults.stopped.remove(&Component::Kubelet(node.to_string()));
@@ -200,6 +217,7 @@ impl Cluster {
         for who in ready {
             match who {
                 Component::Kubelet(node) => self.rejoin_kubelet(&node),
+                Component::KubeProxy(node) => self.relist_kube_proxy(&node),
                 other => self.relist(other),
             }
         }
@@ -281,6 +299,7 @@ fn describe(who: &Component) -> String {
         Component::Scheduler => "kube-scheduler".to_string(),
         Component::ControllerManager => "kube-controller-manager".to_string(),
         Component::Kubelet(node) => format!("kubelet on {node}"),
+        Component::KubeProxy(node) => format!("kube-proxy on {node}"),
         other => other.to_string(),
     }
 }

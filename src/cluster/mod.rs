@@ -429,16 +429,34 @@ impl Cluster {
         self.kube_proxies.get(node)
     }
 
-    /// Stops a node's kube-proxy: it hears no more changes, and its rules stay as they were.
-    /// Returns false for an unknown node.
-    pub fn stop_kube_proxy(&mut self, node: &str) -> bool {
-        self.kube_proxies.get_mut(node).map(KubeProxy::stop).is_some()
+    /// `sim stop kube-proxy NODE`: it hears no more changes, and its rules stay as they were.
+    pub fn stop_kube_proxy(&mut self, node: &str) -> Result<(), String> {
+        let proxy = self.kube_proxies.get_mut(node).ok_or_else(|| format!("error: no machine named {node:?} (see kubectl get nodes)"))?;
+        if !proxy.is_running() {
+            return Err(format!("error: kube-proxy on {node} is already stopped"));
+        }
+        proxy.stop();
+        Ok(())
     }
 
-    /// Starts a stopped kube-proxy again: it lists Services and EndpointSlices and resyncs.
-    pub fn start_kube_proxy(&mut self, node: &str) -> bool {
+    /// `sim start kube-proxy NODE`: it lists Services and EndpointSlices and resyncs.
+    pub fn start_kube_proxy(&mut self, node: &str) -> Result<(), String> {
         let objects = self.proxy_objects();
-        self.kube_proxies.get_mut(node).map(|p| p.start(&objects)).is_some()
+        let proxy = self.kube_proxies.get_mut(node).ok_or_else(|| format!("error: no machine named {node:?} (see kubectl get nodes)"))?;
+        if proxy.is_running() {
+            return Err(format!("error: kube-proxy on {node} is already running"));
+        }
+        proxy.start(&objects);
+        Ok(())
+    }
+
+    /// A running kube-proxy whose node booted or got its network back lists afresh (one
+    /// that was stopped stays stopped).
+    fn relist_kube_proxy(&mut self, node: &str) {
+        let objects = self.proxy_objects();
+        if let Some(proxy) = self.kube_proxies.get_mut(node).filter(|p| p.is_running()) {
+            proxy.start(&objects);
+        }
     }
 
     fn world(&mut self) -> crate::network::World<'_> {
@@ -448,6 +466,7 @@ impl Cluster {
             kubelets: &self.kubelets,
             rng: &mut self.rng,
             now_ms: self.now_ms,
+            down: self.faults.cut_off_nodes(),
         }
     }
 

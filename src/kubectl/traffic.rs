@@ -10,7 +10,7 @@ pub const USAGE: &str = "  sim curl TARGET [--from POD|NODE] [-n COUNT] [--names
   sim load TARGET --rps N [--for DURATION] [--namespace NS]
   sim load stop
   sim nslookup NAME [--namespace NS]
-  sim proxy rules|stop|start NODE
+  sim proxy rules NODE
 ";
 
 /// The most requests one `sim curl` sends.
@@ -106,23 +106,12 @@ fn nslookup(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
     }
 }
 
-/// `sim proxy rules NODE` prints a node's rules; `sim proxy stop|start NODE` stops its
-/// kube-proxy (the rules stay, stale) or starts it again (it relists and resyncs).
+/// `sim proxy rules NODE` prints a node's rules as `iptables-save` shows them.
 fn proxy(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
-    let [what, node] = args.positional.as_slice() else { return Err("error: usage: sim proxy rules|stop|start NODE".to_string()) };
-    if cluster.kube_proxy(node).is_none() {
-        return Err(format!("Error from server (NotFound): nodes \"{node}\" not found"));
+    let [what, node] = args.positional.as_slice() else { return Err("error: usage: sim proxy rules NODE".to_string()) };
+    if what != "rules" {
+        return Err(format!("error: unknown command {what:?} for \"sim proxy\" (to stop kube-proxy: sim stop kube-proxy NODE)"));
     }
-    match what.as_str() {
-        "rules" => Ok(cluster.kube_proxy(node).map(|p| p.iptables_save()).unwrap_or_default().trim_end().to_string()),
-        "stop" => {
-            cluster.stop_kube_proxy(node);
-            Ok(format!("kube-proxy on {node} stopped (its rules stay as they are)"))
-        }
-        "start" => {
-            cluster.start_kube_proxy(node);
-            Ok(format!("kube-proxy on {node} started"))
-        }
-        other => Err(format!("error: unknown command {other:?} for \"sim proxy\"")),
-    }
+    let proxy = cluster.kube_proxy(node).ok_or_else(|| format!("Error from server (NotFound): nodes \"{node}\" not found"))?;
+    Ok(proxy.iptables_save().trim_end().to_string())
 }

@@ -4,7 +4,7 @@
 //! into CPU the serving pods use, which the kubelet reports to metrics-server. NetworkPolicy
 //! (`policy`) drops what it does not allow.
 mod policy;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::api::{Key, Object};
 use crate::apiserver::ApiServer;
@@ -55,14 +55,41 @@ pub struct Request {
     pub chains: Vec<String>,
     /// The address it was sent to in the end (after DNAT).
     pub endpoint: Option<String>,
+    /// The service port whose rule matched (`ns/name` or `ns/name:port`), if any.
+    pub service: Option<String>,
+    /// The node the final address lives on.
+    pub dest_node: Option<String>,
     /// The pod that answered or refused.
     pub pod: Option<Key>,
     /// A stale rule sent it to an address no pod has any more.
     pub stale: bool,
     /// A NetworkPolicy dropped it.
     pub denied: bool,
+    /// Where it stopped, when no pod answered.
+    pub failure: Option<Failure>,
     /// What curl printed.
     pub outcome: String,
+}
+
+/// Why a request got no answer from a pod, for the diagram to show where it stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The name did not resolve (or a policy blocked the DNS query).
+    Dns,
+    /// kube-proxy's REJECT rule: the Service has no endpoints.
+    NoEndpoints,
+    /// kube-proxy's DROP rule: `Local` traffic policy without an endpoint on this node.
+    NoLocalEndpoints,
+    /// The destination's node is stopped or cut off: no answer, the connect times out.
+    NodeDown(String),
+    /// No machine or pod has the address (a stale rule's DNAT target): the connect times out.
+    NoHost,
+    /// A NetworkPolicy dropped the packet: the connect times out.
+    Policy,
+    /// The pod runs but nothing listens on the port.
+    Refused,
+    /// The URL was malformed.
+    BadUrl,
 }
 
 /// Steady background traffic (`sim load`).
@@ -81,6 +108,14 @@ pub struct Network {
     pub loads: Vec<Load>,
     /// Whether the kubelets were last told of a load (so its end is told once).
     pub load_applied: bool,
+}
+
+impl Request {
+    fn fail(mut self, failure: Failure, outcome: String) -> Request {
+        self.failure = Some(failure);
+        self.outcome = outcome;
+        self
+    }
 }
 
 impl Network {
@@ -102,6 +137,17 @@ pub struct World<'a> {
     pub kubelets: &'a BTreeMap<String, Kubelet>,
     pub rng: &'a mut Rng,
     pub now_ms: u64,
+    /// Nodes that are stopped or cut off: nothing reaches them and nothing leaves them.
+    pub down: BTreeSet<String>,
+}
+
+/// How long a simulated `curl` waits for a connection, as `curl --connect-timeout 10` does
+/// (curl's own default is 300 s, and Linux gives up after about 130 s of SYN retries).
+pub const CONNECT_TIMEOUT_MS: u64 = 10_000;
+
+/// curl's words when its connect timeout expires; it notices a millisecond past the deadline.
+fn timed_out() -> String {
+    format!("curl: (28) Connection timed out after {} milliseconds", CONNECT_TIMEOUT_MS + 1)
 }
 
 /// A request's client, resolved.
@@ -161,6 +207,9 @@ impl World<'_> {
             Source::Node(node) => {
                 let kubelet = self.kubelets.get(node).ok_or_else(|| format!("Error from server (NotFound): nodes \"{node}\" not found"))?;
                 let ip = kubelet.node_ip();
+                if self.down.contains(node) {
+                    return Err(format!("ssh: connect to host {ip} port 22: Connection timed out"));
+                }
                 let peer = policy::Peer { ip: ip.clone(), ..Default::default() };
                 Ok(Client { name: node.clone(), ip, node: node.clone(), dns_namespace: None, peer })
             }
@@ -172,6 +221,11 @@ impl World<'_> {
                 let ip = status.and_then(|s| s.pod_ip.clone());
                 let node = pod.spec.as_ref().and_then(|s| s.node_name.clone());
                 match (ip, node, status.and_then(|s| s.phase.as_deref())) {
+                    (Some(_), Some(node), Some("Running")) if self.down.contains(&node) => {
+                        // kubectl exec goes through the API server to the node's kubelet.
+                        let node_ip = self.kubelets.get(&node).map(Kubelet::node_ip).unwrap_or_default();
+                        Err(format!("Error from server: error dialing backend: dial tcp {node_ip}:10250: i/o timeout"))
+                    }
                     (Some(ip), Some(node), Some("Running")) => {
                         let peer = pod_peer(key, &ip, pod.metadata.labels.clone());
                         Ok(Client {
@@ -191,12 +245,12 @@ impl World<'_> {
                     Object::Node(n)
                         if !n.spec.as_ref().and_then(|s| s.taints.as_ref()).is_some_and(|t| t.iter().any(|t| t.effect == "NoSchedule")) =>
                     {
-                        n.metadata.name.clone().filter(|name| self.kubelets.contains_key(name))
+                        n.metadata.name.clone().filter(|name| self.kubelets.contains_key(name) && !self.down.contains(name))
                     }
                     _ => None,
                 });
                 let node = takes_workloads
-                    .or_else(|| self.kubelets.keys().next().cloned())
+                    .or_else(|| self.kubelets.keys().find(|n| !self.down.contains(*n)).cloned())
                     .ok_or_else(|| "error: the cluster has no nodes to run a client on".to_string())?;
                 let ip = self.kubelets.get(&node).map(Kubelet::node_ip).unwrap_or_default();
                 // Labelled as `kubectl run curl` labels its pod, for NetworkPolicy selectors.
@@ -217,25 +271,24 @@ impl World<'_> {
             node: None,
             chains: Vec::new(),
             endpoint: None,
+            service: None,
+            dest_node: None,
             pod: None,
             stale: false,
             denied: false,
+            failure: None,
             outcome: String::new(),
         };
         let (host, port) = match parse_url(target) {
             Ok(parsed) => parsed,
-            Err(e) => {
-                request.outcome = e;
-                return request;
-            }
+            Err(e) => return request.fail(Failure::BadUrl, e),
         };
         let ip = if is_ipv4(&host) {
             host.clone()
         } else if !policy::allows_dns(self.api, &client.peer) {
             // An egress policy that does not allow DNS: the query times out.
             request.denied = true;
-            request.outcome = format!("curl: (6) Could not resolve host: {host}");
-            return request;
+            return request.fail(Failure::Dns, format!("curl: (6) Could not resolve host: {host}"));
         } else {
             let answer = client.dns_namespace.as_deref().and_then(|ns| dns::resolve(self.api, &host, ns));
             match answer {
@@ -246,13 +299,11 @@ impl World<'_> {
                 }
                 // The simulated cluster has no upstream resolver: external names do not resolve.
                 Some((_, Answer::Cname(_))) | Some((_, Answer::A(_))) | None => {
-                    request.outcome = format!("curl: (6) Could not resolve host: {host}");
-                    return request;
+                    return request.fail(Failure::Dns, format!("curl: (6) Could not resolve host: {host}"));
                 }
             }
         };
         let refused = format!("curl: (7) Failed to connect to {host} port {port}: Connection refused");
-        let timed_out = format!("curl: (28) Failed to connect to {host} port {port}: Connection timed out");
         // The packet meets the source node's rules; a node IP that is not the source's own
         // is routed to that node, whose KUBE-NODEPORTS chain sees it.
         let mut node = client.node.clone();
@@ -261,65 +312,69 @@ impl World<'_> {
             if let Some(other) =
                 self.kubelets.values().find(|k| k.node_ip() == ip && k.node_name() != node).map(|k| k.node_name().to_string())
             {
+                if self.down.contains(&other) {
+                    request.dest_node = Some(other.clone());
+                    return request.fail(Failure::NodeDown(other), timed_out());
+                }
                 node = other;
                 verdict = self.route(&node, &client.ip, &ip, port);
             }
         }
         request.node = Some(node);
         let (dest_ip, dest_port) = match verdict {
-            Verdict::Reject { .. } => {
+            Verdict::Reject { service } => {
                 request.chains.push("KUBE-SERVICES".into());
-                request.outcome = refused;
-                return request;
+                request.service = Some(service);
+                return request.fail(Failure::NoEndpoints, refused);
             }
-            Verdict::Drop { .. } => {
+            Verdict::Drop { service } => {
                 request.chains.push("KUBE-EXTERNAL-SERVICES".into());
-                request.outcome = timed_out;
-                return request;
+                request.service = Some(service);
+                return request.fail(Failure::NoLocalEndpoints, timed_out());
             }
-            Verdict::Dnat { chains, endpoint, .. } => {
+            Verdict::Dnat { chains, endpoint, service } => {
                 request.chains = chains;
+                request.service = Some(service);
                 (endpoint.ip, endpoint.port)
             }
             Verdict::NoRule => (ip.clone(), port),
         };
         request.endpoint = Some(format!("{dest_ip}:{dest_port}"));
         let Some(owner) = self.owner(&dest_ip) else {
-            request.outcome = timed_out;
-            return request;
+            // No machine has the address: nothing answers the SYN.
+            request.stale = request.service.is_some();
+            return request.fail(Failure::NoHost, timed_out());
         };
+        let owner_name = owner.node_name().to_string();
+        request.dest_node = Some(owner_name.clone());
+        if self.down.contains(&owner_name) {
+            return request.fail(Failure::NodeDown(owner_name), timed_out());
+        }
         if owner.node_ip() == dest_ip {
             // A node's own address on a port no NodePort rule took: only the API server (a
             // host-network static pod) listens, on 6443 of its node.
-            request.outcome = if dest_port == 6443 && self.serves_api(&dest_ip) {
-                format!("kube-apiserver-{} ({dest_ip})", owner.node_name())
-            } else {
-                refused
-            };
-            return request;
+            if dest_port == 6443 && self.serves_api(&dest_ip) {
+                request.outcome = format!("kube-apiserver-{owner_name} ({dest_ip})");
+                return request;
+            }
+            return request.fail(Failure::Refused, refused);
         }
         let connection = owner.connect(&dest_ip, dest_port);
         if let Connection::Served(pod) | Connection::Refused(pod) = &connection {
+            request.pod = Some(pod.clone());
             let labels = self.api.peek(pod).and_then(|o| o.metadata().labels.clone());
             if !policy::allows(self.api, &client.peer, &pod_peer(pod, &dest_ip, labels), dest_port) {
                 request.denied = true;
-                request.pod = Some(pod.clone());
-                request.outcome = timed_out;
-                return request;
+                return request.fail(Failure::Policy, timed_out());
             }
         }
         match connection {
-            Connection::Served(pod) => {
-                request.outcome = format!("{} ({dest_ip})", pod.name);
-                request.pod = Some(pod);
-            }
-            Connection::Refused(pod) => {
-                request.outcome = refused;
-                request.pod = Some(pod);
-            }
+            Connection::Served(pod) => request.outcome = format!("{} ({dest_ip})", pod.name),
+            Connection::Refused(_) => return request.fail(Failure::Refused, refused),
             Connection::NoPod => {
+                // A stale rule's DNAT target: the pod is gone and nothing answers the SYN.
                 request.stale = true;
-                request.outcome = format!("curl: (7) Failed to connect to {host} port {port}: No route to host");
+                return request.fail(Failure::NoHost, timed_out());
             }
         }
         request
