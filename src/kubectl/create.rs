@@ -137,7 +137,9 @@ fn container_name(cluster: &mut Cluster, image: &str) -> String {
     }
 }
 
-/// `kubectl create service clusterip|nodeport|loadbalancer NAME --tcp=PORT[:TARGET]…`.
+/// `kubectl create service clusterip|nodeport|loadbalancer NAME --tcp=PORT[:TARGET]…` and
+/// `kubectl create service externalname NAME --external-name NAME [--tcp=…]`
+/// (`create_service.go`: ports are optional only for ExternalName and `--clusterip=None`).
 fn service(rest: &[String], args: &Args) -> Result<Value, String> {
     let Some((kind, rest)) = rest.split_first() else {
         return Err("error: Unexpected args: []\nSee 'kubectl create service -h' for help and examples".to_string());
@@ -146,30 +148,45 @@ fn service(rest: &[String], args: &Args) -> Result<Value, String> {
         "clusterip" => "ClusterIP",
         "nodeport" => "NodePort",
         "loadbalancer" => "LoadBalancer",
+        "externalname" => "ExternalName",
         other => return Err(format!("error: Unexpected args: [{other}]\nSee 'kubectl create service -h' for help and examples")),
     };
+    let external_name = args.value("external-name").unwrap_or("");
+    if type_ == "ExternalName" && external_name.is_empty() {
+        return Err("error: required flag(s) \"external-name\" not set".to_string());
+    }
     let name = name_of(rest, &format!("service {kind}"))?;
+    let cluster_ip = args.value("clusterip").filter(|_| type_ == "ClusterIP");
     let tcp: Vec<&str> = args.values("tcp").flat_map(|v| v.split(',')).filter(|v| !v.is_empty()).collect();
-    if tcp.is_empty() {
+    if tcp.is_empty() && type_ != "ExternalName" && cluster_ip != Some("None") {
         return Err("error: at least one tcp port specifier must be provided".to_string());
+    }
+    if type_ == "ExternalName" && !crate::api::validation::dns1123_subdomain(external_name).is_empty() {
+        return Err(format!("error: invalid service external name {external_name}"));
     }
     let node_port = args.int("node-port")?.unwrap_or(0);
     let mut ports = Vec::new();
     for spec in tcp {
         let (port, target) = spec.split_once(':').unwrap_or((spec, spec));
-        let port: i32 = port.parse().map_err(|_| format!("error: strconv.Atoi: parsing {port:?}: invalid syntax"))?;
+        let port: u16 = port.parse().map_err(|_| format!("error: strconv.ParseUint: parsing {port:?}: invalid syntax"))?;
         let mut entry = json!({"name": spec.replace(':', "-"), "port": port, "protocol": "TCP", "targetPort": int_or_string(target)});
-        if node_port > 0 {
+        if node_port > 0 && type_ == "NodePort" {
             entry["nodePort"] = json!(node_port);
         }
         ports.push(entry);
     }
     let (labels, metadata) = app_labels(name);
-    Ok(json!({
-        "apiVersion": "v1", "kind": "Service", "metadata": metadata,
-        "spec": {"ports": ports, "selector": labels, "type": type_},
-        "status": {"loadBalancer": {}},
-    }))
+    let mut spec = json!({"selector": labels, "type": type_});
+    if !ports.is_empty() {
+        spec["ports"] = json!(ports);
+    }
+    if let Some(ip) = cluster_ip {
+        spec["clusterIP"] = json!(ip);
+    }
+    if type_ == "ExternalName" {
+        spec["externalName"] = json!(external_name);
+    }
+    Ok(json!({"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec, "status": {"loadBalancer": {}}}))
 }
 
 /// `intstr.Parse`: a number if the text is one, else the text (a named port).

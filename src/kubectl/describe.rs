@@ -11,7 +11,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::events::interval;
-use super::printers::{age, format_selector, load_balancer_ingress};
+use super::printers::{age, format_selector};
 use super::table::{align_blocks, human_duration};
 use super::{resource, Args};
 use crate::api::quantity::{format_cpu, parse_milli};
@@ -853,10 +853,23 @@ fn describe_service(context: &mut Context, w: &mut Writer, svc: &k8s_openapi::ap
     if let Some(external) = spec.external_ips.as_ref().filter(|e| !e.is_empty()) {
         w.line(0, &format!("External IPs:\t{}", external.join(",")));
     }
+    if let Some(ip) = spec.load_balancer_ip.as_ref().filter(|e| !e.is_empty()) {
+        w.line(0, &format!("Desired LoadBalancer IP:\t{ip}"));
+    }
     if let Some(external) = spec.external_name.as_ref().filter(|e| !e.is_empty()) {
         w.line(0, &format!("External Name:\t{external}"));
     }
-    let ingress = load_balancer_ingress(svc);
+    // `buildIngressString`: each point's IP with its ipMode, or its hostname.
+    let ingress: Vec<String> = svc
+        .status
+        .iter()
+        .flat_map(|s| s.load_balancer.iter().flat_map(|lb| lb.ingress.iter().flatten()))
+        .map(|i| match (i.ip.as_deref().filter(|ip| !ip.is_empty()), &i.ip_mode) {
+            (Some(ip), Some(mode)) => format!("{ip} ({mode})"),
+            (Some(ip), None) => ip.to_string(),
+            (None, _) => i.hostname.clone().unwrap_or_default(),
+        })
+        .collect();
     if !ingress.is_empty() {
         w.line(0, &format!("LoadBalancer Ingress:\t{}", ingress.join(", ")));
     }
@@ -881,6 +894,12 @@ fn describe_service(context: &mut Context, w: &mut Writer, svc: &k8s_openapi::ap
     }
     if let Some(policy) = &spec.internal_traffic_policy {
         w.line(0, &format!("Internal Traffic Policy:\t{policy}"));
+    }
+    if let Some(port) = spec.health_check_node_port.filter(|p| *p != 0) {
+        w.line(0, &format!("HealthCheck NodePort:\t{port}"));
+    }
+    if let Some(ranges) = spec.load_balancer_source_ranges.as_ref().filter(|r| !r.is_empty()) {
+        w.line(0, &format!("LoadBalancer Source Ranges:\t{}", ranges.join(",")));
     }
     events(context, w, meta, "Service");
 }

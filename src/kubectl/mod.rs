@@ -249,6 +249,13 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
     ("min", None),
     ("max", None),
     ("cpu-percent", None),
+    ("external-name", None),
+    ("clusterip", None),
+    ("rule", None),
+    ("class", None),
+    ("default-backend", None),
+    ("annotation", None),
+    ("header", Some('H')),
 ];
 
 /// Flags that take no value (`--flag=false` turns one off; `--dry-run` alone means `client`).
