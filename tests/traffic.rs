@@ -15,8 +15,16 @@ fn cluster_with_web(seed: u64) -> Cluster {
 
 /// The pods that answered `count` requests to `web`, with how many each answered.
 fn spread(cluster: &mut Cluster, count: usize) -> BTreeMap<String, usize> {
-    let out =
-        cluster.curl(&CurlRequest { target: "web".into(), source: Source::Client, count, namespace: "default".into() }).expect("curl runs");
+    let out = cluster
+        .curl(&CurlRequest {
+            target: "web".into(),
+            source: Source::Client,
+            count,
+            namespace: "default".into(),
+            host_header: None,
+            resolve: Vec::new(),
+        })
+        .expect("curl runs");
     let mut answers = BTreeMap::new();
     for line in out.lines().take(count) {
         assert!(!line.starts_with("curl:"), "a request failed: {line}");

@@ -17,7 +17,7 @@ pub use k8s_openapi::api::core::v1::{
     ConfigMap, Endpoints, Event, LimitRange, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, ResourceQuota, Secret, Service,
 };
 pub use k8s_openapi::api::discovery::v1::EndpointSlice;
-pub use k8s_openapi::api::networking::v1::NetworkPolicy;
+pub use k8s_openapi::api::networking::v1::{Ingress, IngressClass, NetworkPolicy};
 pub use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 pub use k8s_openapi::api::scheduling::v1::PriorityClass;
 pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
@@ -129,6 +129,8 @@ kinds! {
     Job => Job, "jobs", "job", [], true;
     Lease => Lease, "leases", "lease", [], true;
     EndpointSlice => EndpointSlice, "endpointslices", "endpointslice", [], true;
+    IngressClass => IngressClass, "ingressclasses", "ingressclass", [], false;
+    Ingress => Ingress, "ingresses", "ingress", ["ing"], true;
     NetworkPolicy => NetworkPolicy, "networkpolicies", "networkpolicy", ["netpol"], true;
     PodDisruptionBudget => PodDisruptionBudget, "poddisruptionbudgets", "poddisruptionbudget", ["pdb"], true;
     PriorityClass => PriorityClass, "priorityclasses", "priorityclass", ["pc"], false;

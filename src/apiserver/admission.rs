@@ -14,6 +14,9 @@ type Resources = BTreeMap<String, Quantity>;
 
 /// Every mutating plugin, for a create.
 pub fn mutate(api: &ApiServer, object: &mut Object) -> Result<(), ApiError> {
+    if let Object::Ingress(ingress) = object {
+        default_ingress_class(api, ingress);
+    }
     let Object::Pod(pod) = object else { return Ok(()) };
     let namespace = pod.metadata.namespace.clone().unwrap_or_default();
     limit_ranger_defaults(pod, &limit_range_items(api, &namespace));
@@ -56,6 +59,25 @@ pub fn validate(api: &ApiServer, object: &Object) -> Result<(), ApiError> {
 }
 
 /// The Container and Pod items of the namespace's LimitRanges.
+/// DefaultIngressClass: an Ingress without a class (field or legacy annotation) gets the
+/// default IngressClass, the newest if several are marked default.
+fn default_ingress_class(api: &ApiServer, ingress: &mut k8s_openapi::api::networking::v1::Ingress) {
+    let spec = ingress.spec.get_or_insert_with(Default::default);
+    let annotated = ingress.metadata.annotations.as_ref().is_some_and(|a| a.contains_key("kubernetes.io/ingress.class"));
+    if spec.ingress_class_name.is_some() || annotated {
+        return;
+    }
+    let classes = api.peek_list(info("IngressClass"), None);
+    let default = classes
+        .iter()
+        .filter(|o| {
+            o.metadata().annotations.as_ref().and_then(|a| a.get("ingressclass.kubernetes.io/is-default-class")).map(String::as_str)
+                == Some("true")
+        })
+        .max_by_key(|o| o.metadata().creation_timestamp.clone().map(|t| t.0));
+    spec.ingress_class_name = default.and_then(|o| o.metadata().name.clone());
+}
+
 fn limit_range_items(api: &ApiServer, namespace: &str) -> Vec<LimitRangeItem> {
     let ranges = api.peek_list(info("LimitRange"), Some(namespace));
     ranges

@@ -9,6 +9,7 @@ mod endpoint_slice;
 mod endpoints;
 mod garbage_collector;
 mod horizontal_pod_autoscaler;
+pub mod ingress_nginx;
 mod job;
 mod namespace;
 mod node_lifecycle;
@@ -153,6 +154,7 @@ impl Default for ControllerManager {
                 Box::new(NodeLifecycleController::default()),
                 Box::new(DisruptionController::default()),
                 Box::new(HorizontalPodAutoscalerController::default()),
+                Box::new(ingress_nginx::IngressNginxController::default()),
             ],
         }
     }

@@ -28,6 +28,7 @@ pub fn create(cluster: &mut Cluster, args: &Args, input: &Input) -> Result<Strin
             let context = format!("failed to create {} service: ", service["spec"]["type"].as_str().unwrap_or(""));
             (service, context)
         }
+        "ingress" | "ing" => (ingress(name_of(rest, "ingress")?, args)?, "failed to create ingress: ".to_string()),
         "job" => (job(cluster, name_of(rest, "job")?, args)?, "failed to create job: ".to_string()),
         "configmap" | "cm" => (configmap(name_of(rest, "configmap")?, args, input)?, "failed to create configmap: ".to_string()),
         "secret" => (secret(rest, args)?, "failed to create secret ".to_string()),
@@ -187,6 +188,123 @@ fn service(rest: &[String], args: &Args) -> Result<Value, String> {
         spec["externalName"] = json!(external_name);
     }
     Ok(json!({"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec, "status": {"loadBalancer": {}}}))
+}
+
+/// `kubectl create ingress NAME --rule=host/path=svc:port[,tls[=secret]]… [--class]
+/// [--default-backend=svc:port] [--annotation=k=v]…` (`create_ingress.go`): a path ending in
+/// `*` is a Prefix path, any other an Exact one; rules of one host share an IngressRule.
+fn ingress(name: &str, args: &Args) -> Result<Value, String> {
+    let rules: Vec<&str> = args.values("rule").collect();
+    let default_backend = args.value("default-backend");
+    if rules.is_empty() && default_backend.is_none() {
+        return Err("error: not enough information provided: every ingress has to either specify a default-backend (which catches all traffic) or a list of rules (which catch specific paths)".to_string());
+    }
+    let mut metadata = meta(name);
+    let mut annotations = Map::new();
+    for annotation in args.values("annotation") {
+        let (key, value) = annotation
+            .split_once('=')
+            .ok_or_else(|| format!("error: annotation {annotation} is invalid and should be in format key=[value]"))?;
+        annotations.insert(key.to_string(), json!(value));
+    }
+    if !annotations.is_empty() {
+        metadata["annotations"] = Value::Object(annotations);
+    }
+    let mut spec = Map::new();
+    if let Some(class) = args.value("class") {
+        spec.insert("ingressClassName".into(), json!(class));
+    }
+    if let Some(backend) = default_backend {
+        let parsed = backend_of(backend).ok_or("error: default-backend should be in format servicename:serviceport")?;
+        spec.insert("defaultBackend".into(), parsed);
+    }
+    let mut by_host: Vec<(String, Vec<Value>)> = Vec::new();
+    let mut tls: Vec<(String, Option<String>)> = Vec::new();
+    for rule in rules {
+        let invalid = || format!("error: rule {rule} is invalid and should be in format host/path=svcname:svcport[,tls[=secret]]");
+        let slash = rule.find('/').ok_or_else(invalid)?;
+        let (host, rest) = rule.split_at(slash);
+        let (path, target) = rest.split_once('=').ok_or_else(invalid)?;
+        let (service, secret) = match target.split_once(",tls") {
+            Some((service, "")) => (service, Some(None)),
+            Some((service, secret)) => {
+                (service, Some(Some(secret.strip_prefix('=').filter(|s| is_word(s)).ok_or_else(invalid)?.to_string())))
+            }
+            None => (target, None),
+        };
+        let backend = backend_of(service).ok_or_else(invalid)?;
+        if !host.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '*' | '-' | '.')) {
+            return Err(invalid());
+        }
+        let (path, path_type) = match path.strip_suffix('*') {
+            Some(prefix) => (prefix, "Prefix"),
+            None => (path, "Exact"),
+        };
+        let entry = json!({"backend": backend, "path": path, "pathType": path_type});
+        match by_host.iter_mut().find(|(h, _)| h == host) {
+            Some((_, paths)) => paths.push(entry),
+            None => by_host.push((host.to_string(), vec![entry])),
+        }
+        if let Some(secret) = secret {
+            if !tls.iter().any(|(h, _)| h == host) {
+                tls.push((host.to_string(), secret));
+            }
+        }
+    }
+    if !by_host.is_empty() {
+        let rules: Vec<Value> = by_host
+            .into_iter()
+            .map(|(host, paths)| {
+                let mut rule = json!({"http": {"paths": paths}});
+                if !host.is_empty() {
+                    rule["host"] = json!(host);
+                }
+                rule
+            })
+            .collect();
+        spec.insert("rules".into(), json!(rules));
+    }
+    if !tls.is_empty() {
+        let entries: Vec<Value> = tls
+            .into_iter()
+            .map(|(host, secret)| {
+                let mut entry = Map::new();
+                if !host.is_empty() {
+                    entry.insert("hosts".into(), json!([host]));
+                }
+                if let Some(secret) = secret {
+                    entry.insert("secretName".into(), json!(secret));
+                }
+                Value::Object(entry)
+            })
+            .collect();
+        spec.insert("tls".into(), json!(entries));
+    }
+    Ok(json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": metadata,
+        "spec": spec, "status": {"loadBalancer": {}},
+    }))
+}
+
+/// `svcname:svcport` as an IngressBackend: a numeric port is a number, any other a name.
+fn backend_of(text: &str) -> Option<Value> {
+    let (service, port) = text.split_once(':')?;
+    let service_ok = service.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && service.len() <= 63
+        && service.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.'));
+    if !service_ok || !is_word(port) {
+        return None;
+    }
+    let port = match port.parse::<i32>() {
+        Ok(number) => json!({"number": number}),
+        Err(_) => json!({"name": port}),
+    };
+    Some(json!({"service": {"name": service, "port": port}}))
+}
+
+/// Go's `[\w\-]+`.
+fn is_word(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
 }
 
 /// `intstr.Parse`: a number if the text is one, else the text (a named port).

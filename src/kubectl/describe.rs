@@ -132,6 +132,8 @@ fn describe_one(context: &mut Context, object: &Object) -> String {
         Object::Deployment(d) => describe_deployment(context, &mut w, d),
         Object::ReplicaSet(rs) => describe_replica_set(context, &mut w, rs),
         Object::Service(svc) => describe_service(context, &mut w, svc),
+        Object::Ingress(ingress) => describe_ingress(context, &mut w, ingress),
+        Object::IngressClass(class) => describe_ingress_class(context, &mut w, class),
         Object::Job(job) => describe_job(context, &mut w, job),
         Object::ConfigMap(cm) => describe_config_map(context, &mut w, cm),
         Object::Secret(secret) => describe_secret(&mut w, secret),
@@ -873,11 +875,7 @@ fn describe_service(context: &mut Context, w: &mut Writer, svc: &k8s_openapi::ap
     if !ingress.is_empty() {
         w.line(0, &format!("LoadBalancer Ingress:\t{}", ingress.join(", ")));
     }
-    let slices: Vec<ObjectRef> = context
-        .list("EndpointSlice", Some(&namespace))
-        .into_iter()
-        .filter(|o| o.metadata().labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")) == Some(&name))
-        .collect();
+    let slices = service_slices(context, &namespace, &name);
     for port in spec.ports.iter().flatten() {
         let port_name = port.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "<unset>".to_string());
         let protocol = port.protocol.as_deref().unwrap_or("TCP");
@@ -902,6 +900,106 @@ fn describe_service(context: &mut Context, w: &mut Writer, svc: &k8s_openapi::ap
         w.line(0, &format!("LoadBalancer Source Ranges:\t{}", ranges.join(",")));
     }
     events(context, w, meta, "Service");
+}
+
+/// The EndpointSlices of a Service (label `kubernetes.io/service-name`).
+fn service_slices(context: &mut Context, namespace: &str, service: &str) -> Vec<ObjectRef> {
+    context
+        .list("EndpointSlice", Some(namespace))
+        .into_iter()
+        .filter(|o| o.metadata().labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")).map(String::as_str) == Some(service))
+        .collect()
+}
+
+/// kubectl's Ingress describer (`describeIngressV1`): Name, Labels, Namespace, Address, class,
+/// default backend, TLS, then the Rules table with each backend's endpoints.
+fn describe_ingress(context: &mut Context, w: &mut Writer, ingress: &k8s_openapi::api::networking::v1::Ingress) {
+    let meta = &ingress.metadata;
+    let spec = ingress.spec.clone().unwrap_or_default();
+    let namespace = meta.namespace.clone().unwrap_or_default();
+    w.line(0, &format!("Name:\t{}", meta.name.as_deref().unwrap_or("")));
+    labels_multiline(w, 0, "Labels", meta.labels.as_ref());
+    w.line(0, &format!("Namespace:\t{namespace}"));
+    w.line(0, &format!("Address:\t{}", super::printers::ingress_addresses(ingress)));
+    w.line(0, &format!("Ingress Class:\t{}", spec.ingress_class_name.as_deref().unwrap_or("<none>")));
+    let default_backend = spec.default_backend.as_ref().map_or("<default>".to_string(), |b| ingress_backend(context, &namespace, b));
+    w.line(0, &format!("Default backend:\t{default_backend}"));
+    if let Some(tls) = spec.tls.as_ref().filter(|t| !t.is_empty()) {
+        w.line(0, "TLS:");
+        for t in tls {
+            let hosts = t.hosts.clone().unwrap_or_default().join(",");
+            match t.secret_name.as_deref().filter(|s| !s.is_empty()) {
+                Some(secret) => w.line(1, &format!("{secret} terminates {hosts}")),
+                None => w.line(1, &format!("SNI routes {hosts}")),
+            }
+        }
+    }
+    w.line(0, "Rules:");
+    w.line(1, "Host\tPath\tBackends");
+    w.line(1, "----\t----\t--------");
+    let mut count = 0;
+    for rule in spec.rules.iter().flatten() {
+        let Some(http) = &rule.http else { continue };
+        count += 1;
+        w.line(1, &format!("{}\t", rule.host.as_deref().filter(|h| !h.is_empty()).unwrap_or("*")));
+        for path in &http.paths {
+            let backend = ingress_backend(context, &namespace, &path.backend);
+            w.line(2, &format!("\t{} \t{backend}", path.path.as_deref().unwrap_or("")));
+        }
+    }
+    if count == 0 {
+        w.line(1, &format!("*\t*\t{default_backend}"));
+    }
+    annotations_multiline(w, 0, "Annotations", meta.annotations.as_ref());
+    events(context, w, meta, "Ingress");
+}
+
+/// `describeBackendV1`: `svc:port (endpoints)`, or the error reading the Service.
+fn ingress_backend(context: &mut Context, namespace: &str, backend: &k8s_openapi::api::networking::v1::IngressBackend) -> String {
+    if let Some(resource) = &backend.resource {
+        let group = resource.api_group.as_deref().unwrap_or("<none>");
+        return format!("APIGroup: {group}, Kind: {}, Name: {}", resource.kind, resource.name);
+    }
+    let Some(service) = &backend.service else { return String::new() };
+    let port = service.port.clone().unwrap_or_default();
+    let number = port.number.filter(|n| *n != 0);
+    let name = port.name.clone().filter(|n| !n.is_empty());
+    let shown = format!("{}:{}", service.name, number.map_or(name.clone().unwrap_or_default(), |n| n.to_string()));
+    let key = Key::new("Service", namespace, &service.name);
+    let svc = match context.cluster.request(Component::Kubectl, |c| c.get(&key)) {
+        Ok(o) => o,
+        Err(e) => return format!("{shown} (<error: {}>)", e.message),
+    };
+    let Object::Service(svc) = svc.as_ref() else { return shown };
+    let port_name = svc
+        .spec
+        .iter()
+        .flat_map(|s| s.ports.iter().flatten())
+        .filter(|p| number == Some(p.port) || (name.is_some() && p.name == name))
+        .last()
+        .and_then(|p| p.name.clone())
+        .unwrap_or_default();
+    let slices = service_slices(context, namespace, &service.name);
+    format!("{shown} ({})", slice_endpoints(&slices, &port_name))
+}
+
+/// kubectl's IngressClass describer.
+fn describe_ingress_class(context: &mut Context, w: &mut Writer, class: &k8s_openapi::api::networking::v1::IngressClass) {
+    let meta = &class.metadata;
+    let spec = class.spec.clone().unwrap_or_default();
+    w.line(0, &format!("Name:\t{}", meta.name.as_deref().unwrap_or("")));
+    labels_multiline(w, 0, "Labels", meta.labels.as_ref());
+    annotations_multiline(w, 0, "Annotations", meta.annotations.as_ref());
+    w.line(0, &format!("Controller:\t{}", spec.controller.unwrap_or_default()));
+    if let Some(parameters) = spec.parameters {
+        w.line(0, "Parameters:");
+        if let Some(group) = parameters.api_group {
+            w.line(1, &format!("APIGroup:\t{group}"));
+        }
+        w.line(1, &format!("Kind:\t{}", parameters.kind));
+        w.line(1, &format!("Name:\t{}", parameters.name));
+    }
+    events(context, w, meta, "IngressClass");
 }
 
 /// `formatEndpointSlices`: the ready `ip:port`s of a service port, the first three and

@@ -256,6 +256,7 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
     ("default-backend", None),
     ("annotation", None),
     ("header", Some('H')),
+    ("resolve", None),
 ];
 
 /// Flags that take no value (`--flag=false` turns one off; `--dry-run` alone means `client`).

@@ -81,6 +81,8 @@ fn headers(kind: &KindInfo) -> (&'static [&'static str], &'static [&'static str]
         "Lease" => (&["NAME", "HOLDER", "AGE"], &[]),
         "EndpointSlice" => (&["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], &[]),
         "NetworkPolicy" => (&["NAME", "POD-SELECTOR", "AGE"], &[]),
+        "Ingress" => (&["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"], &[]),
+        "IngressClass" => (&["NAME", "CONTROLLER", "PARAMETERS", "AGE"], &[]),
         "PodDisruptionBudget" => (&["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"], &[]),
         "PriorityClass" => (&["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"], &[]),
         _ => (&["NAME", "AGE"], &[]),
@@ -373,6 +375,15 @@ fn row(object: &Object, now: u64) -> (Vec<String>, Vec<String>) {
             let holder = lease.spec.as_ref().and_then(|s| s.holder_identity.clone()).unwrap_or_default();
             (vec![name, holder, created], vec![])
         }
+        Object::Ingress(ingress) => (ingress_row(ingress, name, created), vec![]),
+        Object::IngressClass(class) => {
+            let spec = class.spec.clone().unwrap_or_default();
+            let parameters = spec.parameters.map_or("<none>".to_string(), |p| match p.api_group {
+                Some(group) => format!("{group}/{}/{}", p.kind, p.name),
+                None => format!("{}/{}", p.kind, p.name),
+            });
+            (vec![name, spec.controller.unwrap_or_default(), parameters, created], vec![])
+        }
         Object::NetworkPolicy(policy) => {
             let selector = policy.spec.as_ref().and_then(|s| s.pod_selector.as_ref());
             (vec![name, format_selector(Some(selector.unwrap_or(&LabelSelector::default()))), created], vec![])
@@ -494,6 +505,31 @@ fn event_row(e: &k8s_openapi::api::core::v1::Event, now: u64) -> (Vec<String>, V
             e.metadata.name.clone().unwrap_or_default(),
         ],
     )
+}
+
+/// `printIngress`: the class (`<none>`), up to three hosts (`*` for none, then `+ N more...`),
+/// the load balancer's addresses, and `80` or `80, 443` with TLS.
+fn ingress_row(ingress: &k8s_openapi::api::networking::v1::Ingress, name: String, created: String) -> Vec<String> {
+    let spec = ingress.spec.clone().unwrap_or_default();
+    let class = spec.ingress_class_name.unwrap_or_else(|| "<none>".to_string());
+    let rules = spec.rules.unwrap_or_default();
+    let hosts: Vec<String> = rules.iter().filter_map(|r| r.host.clone().filter(|h| !h.is_empty())).take(3).collect();
+    let hosts = match (hosts.is_empty(), rules.len() > 3) {
+        (true, _) => "*".to_string(),
+        (false, true) => format!("{} + {} more...", hosts.join(","), rules.len() - 3),
+        (false, false) => hosts.join(","),
+    };
+    let ports = if spec.tls.is_some_and(|t| !t.is_empty()) { "80, 443" } else { "80" };
+    vec![name, class, hosts, ingress_addresses(ingress), ports.to_string(), created]
+}
+
+/// `ingressLoadBalancerStatusStringer`: the sorted, distinct IPs (or hostnames) of an
+/// Ingress's load balancer.
+pub fn ingress_addresses(ingress: &k8s_openapi::api::networking::v1::Ingress) -> String {
+    let points = ingress.status.as_ref().and_then(|s| s.load_balancer.as_ref()).and_then(|lb| lb.ingress.clone()).unwrap_or_default();
+    let set: std::collections::BTreeSet<String> =
+        points.into_iter().filter_map(|i| i.ip.filter(|ip| !ip.is_empty()).or(i.hostname.filter(|h| !h.is_empty()))).collect();
+    set.into_iter().collect::<Vec<_>>().join(",")
 }
 
 /// A LoadBalancer's ingress points: each one's IP, or its hostname.

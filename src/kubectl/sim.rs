@@ -11,7 +11,7 @@ pub fn run(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<Str
     let Some((command, rest)) = words.split_first() else {
         return Ok(format!("sim drives the simulation.\n\nCommands:\n  sim wait DURATION\n  sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...\n  sim node stop|start|partition|delete NAME\n  sim stop|start apiserver|scheduler|controller-manager\n  sim stop|start kubelet|kube-proxy NODE\n  sim autoscaler nodes --min N --max M [--cpu N] [--memory QTY]\n  sim etcd snapshot save|restore NAME\n  sim explain pod NAME [-n NAMESPACE] [-o json]\n  sim scheduler config -f FILE|-\n{}", super::traffic::USAGE));
     };
-    if matches!(command.as_str(), "curl" | "load" | "proxy" | "nslookup") {
+    if matches!(command.as_str(), "curl" | "load" | "proxy" | "nslookup" | "ingress-controller") {
         return super::traffic::run(cluster, command, rest);
     }
     let args = parse_args(rest)?;

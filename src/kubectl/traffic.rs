@@ -6,11 +6,12 @@ use crate::api::Key;
 use crate::network::{CurlRequest, Load, Source};
 use crate::Cluster;
 
-pub const USAGE: &str = "  sim curl TARGET [--from POD|NODE] [-n COUNT] [--namespace NS]
+pub const USAGE: &str = "  sim curl TARGET [--from POD|NODE] [-n COUNT] [--namespace NS] [-H 'Host: NAME'] [--resolve HOST:PORT:ADDRESS]
   sim load TARGET --rps N [--for DURATION] [--namespace NS]
   sim load stop
   sim nslookup NAME [--namespace NS]
   sim proxy rules NODE
+  sim ingress-controller install
 ";
 
 /// The most requests one `sim curl` sends.
@@ -31,13 +32,17 @@ pub fn run(cluster: &mut Cluster, command: &str, rest: &[String]) -> Result<Stri
         "curl" => curl(cluster, &args),
         "load" => load(cluster, &args),
         "nslookup" => nslookup(cluster, &args),
+        "ingress-controller" => ingress_controller(cluster, &args),
         _ => proxy(cluster, &args),
     }
 }
 
 fn curl(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
     let [target] = args.positional.as_slice() else {
-        return Err("error: usage: sim curl TARGET [--from POD|NODE] [-n COUNT] [--namespace NS]".to_string());
+        return Err(
+            "error: usage: sim curl TARGET [--from POD|NODE] [-n COUNT] [--namespace NS] [-H 'Host: NAME'] [--resolve HOST:PORT:ADDRESS]"
+                .to_string(),
+        );
     };
     let count = match args.value("count") {
         None => 1,
@@ -52,7 +57,22 @@ fn curl(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
         Some(from) if cluster.kube_proxy(from).is_some() => Source::Node(from.to_string()),
         Some(from) => Source::Pod(Key::new("Pod", &namespace, from)),
     };
-    cluster.curl(&CurlRequest { target: target.clone(), source, count, namespace })
+    // curl sends the last Host header given; other headers change nothing here.
+    let host_header = args
+        .values("header")
+        .filter_map(|h| h.split_once(':'))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("host"))
+        .map(|(_, value)| value.trim().to_string())
+        .last();
+    let mut resolve = Vec::new();
+    for entry in args.values("resolve") {
+        let bad = || format!("curl: (49) Couldn't parse CURLOPT_RESOLVE entry '{entry}'");
+        let mut parts = entry.splitn(3, ':');
+        let (Some(host), Some(port), Some(address)) = (parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
+        let port = port.parse::<u16>().map_err(|_| bad())?;
+        resolve.push((host.to_string(), i32::from(port), address.to_string()));
+    }
+    cluster.curl(&CurlRequest { target: target.clone(), source, count, namespace, host_header, resolve })
 }
 
 fn load(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
@@ -104,6 +124,16 @@ fn nslookup(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
             Err(out)
         }
     }
+}
+
+/// `sim ingress-controller install`: applies ingress-nginx's manifest, as a tutorial's
+/// `kubectl apply -f deploy.yaml` (or `minikube addons enable ingress`) does.
+fn ingress_controller(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
+    if args.positional.as_slice() != ["install"] {
+        return Err("error: usage: sim ingress-controller install".to_string());
+    }
+    let out = super::execute(cluster, "kubectl apply -f -", Some(crate::controllers::ingress_nginx::MANIFEST));
+    Ok(out.trim_end().to_string())
 }
 
 /// `sim proxy rules NODE` prints a node's rules as `iptables-save` shows them.

@@ -46,6 +46,12 @@ const CATALOGUE: &[Image] = &[
     Image { repository: "registry.k8s.io/e2e-test-images/agnhost", bytes: 52_000_000, entrypoint: &["/agnhost"], cmd: &[], servers: &[] },
     image("registry.k8s.io/hpa-example", 180_000_000, &["apache2-foreground"], &[("apache2-foreground", &[80], 10, 1)]),
     image("registry.k8s.io/goproxy", 2_500_000, &["/goproxy"], &[("/goproxy", &[8080], 2, 0)]),
+    image(
+        "registry.k8s.io/ingress-nginx/controller",
+        110_000_000,
+        &["/nginx-ingress-controller"],
+        &[("/nginx-ingress-controller", &[80, 443], 90, 2)],
+    ),
 ];
 
 /// Programs every catalogue image ships (busybox applets or coreutils); they exit at once.

@@ -2,7 +2,9 @@
 //! node through that node's kube-proxy rules (as programmed, possibly stale), and reaches a
 //! pod whose container may or may not listen on the port. `sim load` turns steady traffic
 //! into CPU the serving pods use, which the kubelet reports to metrics-server. NetworkPolicy
-//! (`policy`) drops what it does not allow.
+//! (`policy`) drops what it does not allow; ingress-nginx's pods route HTTP by the Ingresses
+//! (`ingress`).
+mod ingress;
 mod policy;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -39,6 +41,10 @@ pub struct CurlRequest {
     pub source: Source,
     pub count: usize,
     pub namespace: String,
+    /// `-H 'Host: NAME'`: the Host header instead of the URL's host.
+    pub host_header: Option<String>,
+    /// `--resolve HOST:PORT:ADDRESS`: addresses to use instead of DNS for these names.
+    pub resolve: Vec<(String, i32, String)>,
 }
 
 /// A request's way through the cluster, for the diagram: client → node → kube-proxy → pod.
@@ -67,8 +73,26 @@ pub struct Request {
     pub denied: bool,
     /// Where it stopped, when no pod answered.
     pub failure: Option<Failure>,
+    /// The second leg, when kube-proxy took it to an ingress-nginx pod: that pod routed it
+    /// by the Ingresses straight to a backend pod (then `endpoint`, `dest_node` and `pod` are
+    /// the backend's).
+    pub ingress: Option<IngressHop>,
     /// What curl printed.
     pub outcome: String,
+}
+
+/// What the ingress controller's pod did with a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IngressHop {
+    pub controller: Key,
+    pub controller_ip: String,
+    /// The Ingress whose rule matched, and the rule (`host/path (PathType)`).
+    pub ingress: Option<Key>,
+    pub rule: Option<String>,
+    /// The backend, `service:port`.
+    pub backend: Option<String>,
+    /// The HTTP status nginx answered with (200 when the backend pod answered).
+    pub status: u16,
 }
 
 /// Why a request got no answer from a pod, for the diagram to show where it stopped.
@@ -90,6 +114,8 @@ pub enum Failure {
     Refused,
     /// The URL was malformed.
     BadUrl,
+    /// The ingress controller answered with an error page (404, 502, 503, 504).
+    Http(u16),
 }
 
 /// Steady background traffic (`sim load`).
@@ -105,6 +131,8 @@ pub struct Load {
 #[derive(Default)]
 pub struct Network {
     requests: VecDeque<Request>,
+    /// ingress-nginx's round-robin position per upstream (`namespace-service-port`).
+    upstreams: BTreeMap<String, usize>,
     pub loads: Vec<Load>,
     /// Whether the kubelets were last told of a load (so its end is told once).
     pub load_applied: bool,
@@ -161,8 +189,8 @@ struct Client {
     peer: policy::Peer,
 }
 
-/// `scheme://host[:port][/path]` → (host, port), as curl parses it.
-fn parse_url(target: &str) -> Result<(String, i32), String> {
+/// `scheme://host[:port][/path]` → (host, port, path), as curl parses it.
+fn parse_url(target: &str) -> Result<(String, i32, String), String> {
     let (default_port, rest) = match target.split_once("://") {
         Some(("http", rest)) => (80, rest),
         Some(("https", rest)) => (443, rest),
@@ -170,6 +198,11 @@ fn parse_url(target: &str) -> Result<(String, i32), String> {
         None => (80, target),
     };
     let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let path = match &rest[authority.len()..] {
+        "" => "/".to_string(),
+        p if p.starts_with('?') => format!("/{p}"),
+        p => p.to_string(),
+    };
     let (host, port) = match authority.rsplit_once(':') {
         Some((host, port)) => {
             let port = port
@@ -182,7 +215,7 @@ fn parse_url(target: &str) -> Result<(String, i32), String> {
     if host.is_empty() {
         return Err("curl: (3) URL rejected: No host part in the URL".to_string());
     }
-    Ok((host.to_string(), port))
+    Ok((host.to_string(), port, path))
 }
 
 fn is_ipv4(host: &str) -> bool {
@@ -262,7 +295,8 @@ impl World<'_> {
     }
 
     /// Sends one request; returns what curl printed and the way it went.
-    fn send(&mut self, client: &Client, target: &str) -> Request {
+    fn send(&mut self, client: &Client, curl: &CurlRequest, upstreams: &mut BTreeMap<String, usize>) -> Request {
+        let target = curl.target.as_str();
         let mut request = Request {
             time_ms: self.now_ms,
             client: client.name.clone(),
@@ -277,13 +311,17 @@ impl World<'_> {
             stale: false,
             denied: false,
             failure: None,
+            ingress: None,
             outcome: String::new(),
         };
-        let (host, port) = match parse_url(target) {
+        let (host, port, path) = match parse_url(target) {
             Ok(parsed) => parsed,
             Err(e) => return request.fail(Failure::BadUrl, e),
         };
-        let ip = if is_ipv4(&host) {
+        let resolved = curl.resolve.iter().find(|(h, p, _)| h.eq_ignore_ascii_case(&host) && *p == port).map(|(_, _, ip)| ip.clone());
+        let ip = if let Some(ip) = resolved {
+            ip
+        } else if is_ipv4(&host) {
             host.clone()
         } else if !policy::allows_dns(self.api, &client.peer) {
             // An egress policy that does not allow DNS: the query times out.
@@ -369,6 +407,11 @@ impl World<'_> {
             }
         }
         match connection {
+            Connection::Served(pod) if ingress::is_controller(self.api, &pod) && matches!(dest_port, 80 | 443) => {
+                let host = curl.host_header.clone().unwrap_or(host);
+                let peer = pod_peer(&pod, &dest_ip, self.api.peek(&pod).and_then(|o| o.metadata().labels.clone()));
+                return self.proxy_to_backend(request, (pod, peer), &host, &path, upstreams);
+            }
             Connection::Served(pod) => request.outcome = format!("{} ({dest_ip})", pod.name),
             Connection::Refused(_) => return request.fail(Failure::Refused, refused),
             Connection::NoPod => {
@@ -378,6 +421,115 @@ impl World<'_> {
             }
         }
         request
+    }
+
+    /// An ingress-nginx pod's proxying: the Ingress route, the backend Service's port, one of
+    /// its ready endpoints in turn (nginx's round robin), straight to the pod. Its error pages
+    /// are what curl prints then: 404 when no rule matches, 503 when the backend has no
+    /// Service or endpoints, 502 when the pod refuses, 504 when it does not answer.
+    fn proxy_to_backend(
+        &mut self,
+        mut request: Request,
+        (controller, peer): (Key, policy::Peer),
+        host: &str,
+        path: &str,
+        upstreams: &mut BTreeMap<String, usize>,
+    ) -> Request {
+        let mut hop = IngressHop {
+            controller: controller.clone(),
+            controller_ip: peer.ip.clone(),
+            ingress: None,
+            rule: None,
+            backend: None,
+            status: 404,
+        };
+        let page = |status: u16| match status {
+            404 => "404 Not Found",
+            502 => "502 Bad Gateway",
+            503 => "503 Service Temporarily Unavailable",
+            _ => "504 Gateway Time-out",
+        };
+        let finish = |mut request: Request, mut hop: IngressHop, status: u16| {
+            hop.status = status;
+            request.ingress = Some(hop);
+            request.fail(Failure::Http(status), page(status).to_string())
+        };
+        let Some(route) = ingress::route(self.api, host, path) else { return finish(request, hop, 404) };
+        hop.ingress = Some(route.ingress.clone());
+        hop.rule = Some(route.rule);
+        let Some(backend) = route.backend.service else { return finish(request, hop, 503) };
+        let wanted = backend.port.clone().unwrap_or_default();
+        let port_text = wanted.number.map_or(wanted.name.clone().unwrap_or_default(), |n| n.to_string());
+        hop.backend = Some(format!("{}:{port_text}", backend.name));
+        let namespace = route.ingress.namespace.clone();
+        let Some(endpoints) = self.backend_endpoints(&namespace, &backend.name, &wanted) else { return finish(request, hop, 503) };
+        if endpoints.is_empty() {
+            return finish(request, hop, 503);
+        }
+        let upstream = format!("{namespace}-{}-{port_text}", backend.name);
+        let turn = upstreams.entry(upstream).or_default();
+        let Some((ip, port)) = endpoints.get(*turn % endpoints.len()).cloned() else { return finish(request, hop, 503) };
+        *turn = turn.wrapping_add(1);
+        request.endpoint = Some(format!("{ip}:{port}"));
+        request.pod = None;
+        let Some(owner) = self.owner(&ip) else { return finish(request, hop, 504) };
+        request.dest_node = Some(owner.node_name().to_string());
+        if self.down.contains(owner.node_name()) {
+            return finish(request, hop, 504);
+        }
+        match owner.connect(&ip, port) {
+            Connection::NoPod => finish(request, hop, 504),
+            Connection::Refused(pod) => {
+                request.pod = Some(pod);
+                finish(request, hop, 502)
+            }
+            Connection::Served(pod) => {
+                let labels = self.api.peek(&pod).and_then(|o| o.metadata().labels.clone());
+                request.pod = Some(pod.clone());
+                if !policy::allows(self.api, &peer, &pod_peer(&pod, &ip, labels), port) {
+                    request.denied = true;
+                    return finish(request, hop, 504);
+                }
+                hop.status = 200;
+                request.ingress = Some(hop);
+                request.outcome = format!("{} ({ip})", pod.name);
+                request
+            }
+        }
+    }
+
+    /// The ready `ip:port`s behind a Service port named by an Ingress backend (None: no such
+    /// Service or port).
+    fn backend_endpoints(
+        &self,
+        namespace: &str,
+        service: &str,
+        port: &k8s_openapi::api::networking::v1::ServiceBackendPort,
+    ) -> Option<Vec<(String, i32)>> {
+        let object = self.api.peek(&Key::new("Service", namespace, service))?;
+        let Object::Service(svc) = object.as_ref() else { return None };
+        let service_port = svc.spec.as_ref()?.ports.iter().flatten().find(|p| match (&port.number, &port.name) {
+            (Some(n), _) if *n != 0 => p.port == *n,
+            (_, Some(name)) => p.name.as_ref() == Some(name),
+            _ => false,
+        })?;
+        let port_name = service_port.name.clone().unwrap_or_default();
+        let mut endpoints = Vec::new();
+        for o in self.api.peek_list(crate::api::info("EndpointSlice"), Some(namespace)) {
+            let Object::EndpointSlice(slice) = o.as_ref() else { continue };
+            if slice.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/service-name")).map(String::as_str) != Some(service) {
+                continue;
+            }
+            let Some(target) = slice.ports.iter().flatten().find(|p| p.name.clone().unwrap_or_default() == port_name).and_then(|p| p.port)
+            else {
+                continue;
+            };
+            for e in slice.endpoints.iter().filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)) {
+                endpoints.extend(e.addresses.first().map(|a| (a.clone(), target)));
+            }
+        }
+        endpoints.sort();
+        Some(endpoints)
     }
 
     /// Whether the API server listens at `ip` (an address of the `kubernetes` EndpointSlice).
@@ -408,7 +560,7 @@ pub fn curl(world: &mut World, network: &mut Network, request: &CurlRequest) -> 
     let mut out = String::new();
     let mut tally: BTreeMap<String, usize> = BTreeMap::new();
     for _ in 0..request.count {
-        let sent = world.send(&client, &request.target);
+        let sent = world.send(&client, request, &mut network.upstreams);
         out.push_str(&sent.outcome);
         out.push('\n');
         // A pod that answered is counted by name; an error by its message.
@@ -436,7 +588,7 @@ pub fn load_cpu(world: &mut World, loads: &[Load]) -> BTreeMap<Key, u64> {
     let mut cpu: BTreeMap<Key, u64> = BTreeMap::new();
     for load in loads {
         let Ok(client) = world.client(&Source::Client, &load.namespace) else { continue };
-        let Ok((host, port)) = parse_url(&load.target) else { continue };
+        let Ok((host, port, _)) = parse_url(&load.target) else { continue };
         let ip = if is_ipv4(&host) {
             Some(host)
         } else {

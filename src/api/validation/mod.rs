@@ -7,6 +7,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 mod cron;
+mod ingress;
 mod network_policy;
 mod update;
 
@@ -343,6 +344,8 @@ pub fn validate(object: &Object) -> Vec<FieldError> {
             }
         }
         Object::NetworkPolicy(np) => network_policy::validate(np, &mut errs),
+        Object::Ingress(ingress) => ingress::validate(ingress, &mut errs),
+        Object::IngressClass(class) => ingress::validate_class(class, &mut errs),
         Object::PriorityClass(pc) => {
             let name = pc.metadata.name.as_deref().unwrap_or("");
             let system = matches!(name, "system-node-critical" | "system-cluster-critical");
