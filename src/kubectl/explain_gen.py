@@ -10,6 +10,7 @@ def key_of(path):  # crate::api::core::v1::PodSpec -> io.k8s.api.core.v1.PodSpec
     return 'io.k8s.' + '.'.join(p)
 ref_block = re.compile(r'\(\{\s*let mut schema_obj = __gen\.subschema_for::<([\w:]+)>\(\);\s*schema_obj\.ensure_object\(\)\.insert\("description"\.into\(\), ("(?:[^"\\]|\\.)*")\.into\(\)\);\s*schema_obj\s*\}\)', re.S)
 ref_simple = re.compile(r'\(__gen\.subschema_for::<([\w:]+)>\(\)\)')
+ref_bare = re.compile(r'__gen\.subschema_for::<([\w:]+)>\(\)')  # a field without the parentheses (IngressRule.http)
 for dirpath, _, files in os.walk(ROOT):
     for f in files:
         if not f.endswith('.rs'): continue
@@ -25,6 +26,7 @@ for dirpath, _, files in os.walk(ROOT):
         body = body[:e+1]
         body = ref_block.sub(lambda m: '{"$ref": "%s", "description": %s}' % (key_of(m.group(1)), m.group(2)), body)
         body = ref_simple.sub(lambda m: '{"$ref": "%s"}' % key_of(m.group(1)), body)
+        body = ref_bare.sub(lambda m: '{"$ref": "%s"}' % key_of(m.group(1)), body)
         body = re.sub(r',(\s*[}\]])', r'\1', body)
         try:
             types[name] = json.loads(body)
