@@ -2,7 +2,7 @@
 use std::collections::BTreeMap;
 
 use kubeglass::kubectl::execute;
-use kubeglass::network::{CurlRequest, Source};
+use kubeglass::network::{CurlRequest, Failure, Source};
 use kubeglass::{Cluster, ClusterConfig};
 
 fn cluster_with_web(seed: u64) -> Cluster {
@@ -65,4 +65,35 @@ fn recent_requests_record_the_way_through_kube_proxy() {
     assert_eq!(request.chains.first().map(String::as_str), Some("KUBE-SERVICES"));
     assert!(request.chains.iter().any(|c| c.starts_with("KUBE-SVC-")) && request.chains.iter().any(|c| c.starts_with("KUBE-SEP-")));
     assert!(request.pod.is_some() && !request.stale);
+}
+
+#[test]
+fn a_request_to_a_stopped_node_times_out_and_says_where() {
+    let mut cluster = cluster_with_web(0);
+    let out = execute(&mut cluster, "sim node stop worker-2", None);
+    assert!(out.contains("stopped"), "{out}");
+    let answer = execute(&mut cluster, "sim curl 10.244.2.2", None);
+    assert_eq!(answer, "curl: (28) Connection timed out after 10001 milliseconds\n");
+    let request = cluster.recent_requests().last().expect("a request was recorded").clone();
+    assert_eq!(request.failure, Some(Failure::NodeDown("worker-2".into())));
+    assert_eq!(request.dest_node.as_deref(), Some("worker-2"));
+}
+
+#[test]
+fn ingress_requests_record_the_controller_hop_and_the_rule() {
+    let mut cluster = cluster_with_web(0);
+    for command in ["sim ingress-controller install", "kubectl create ingress web --rule=web.example/*=web:80", "sim wait 30s"] {
+        execute(&mut cluster, command, None);
+    }
+    let out = execute(&mut cluster, "sim curl http://172.18.255.200/x -H 'Host: web.example'", None);
+    assert!(out.starts_with("web-"), "{out}");
+    let request = cluster.recent_requests().last().expect("a request was recorded").clone();
+    let hop = request.ingress.expect("the controller's pod routed it");
+    assert_eq!(hop.status, 200);
+    assert_eq!(hop.rule.as_deref(), Some("web.example/ (Prefix)"));
+    assert_eq!(hop.backend.as_deref(), Some("web:80"));
+    assert!(hop.controller.name.starts_with("ingress-nginx-controller-"));
+    assert!(request.pod.is_some_and(|p| p.name.starts_with("web-")));
+    let missing = execute(&mut cluster, "sim curl http://172.18.255.200/x -H 'Host: other.example'", None);
+    assert_eq!(missing, "404 Not Found\n");
 }

@@ -975,8 +975,7 @@ fn ingress_backend(context: &mut Context, namespace: &str, backend: &k8s_openapi
         .spec
         .iter()
         .flat_map(|s| s.ports.iter().flatten())
-        .filter(|p| number == Some(p.port) || (name.is_some() && p.name == name))
-        .last()
+        .rfind(|p| number == Some(p.port) || (name.is_some() && p.name == name))
         .and_then(|p| p.name.clone())
         .unwrap_or_default();
     let slices = service_slices(context, namespace, &service.name);
