@@ -142,22 +142,29 @@ fn container_name(cluster: &mut Cluster, image: &str) -> String {
 /// `kubectl create service externalname NAME --external-name NAME [--tcp=…]`
 /// (`create_service.go`: ports are optional only for ExternalName and `--clusterip=None`).
 fn service(rest: &[String], args: &Args) -> Result<Value, String> {
-    let Some((kind, rest)) = rest.split_first() else {
-        return Err("error: Unexpected args: []\nSee 'kubectl create service -h' for help and examples".to_string());
-    };
+    let Some((kind, rest)) = rest.split_first() else { return Err(SERVICE_HELP.to_string()) };
     let type_ = match kind.as_str() {
         "clusterip" => "ClusterIP",
         "nodeport" => "NodePort",
         "loadbalancer" => "LoadBalancer",
         "externalname" => "ExternalName",
-        other => return Err(format!("error: Unexpected args: [{other}]\nSee 'kubectl create service -h' for help and examples")),
+        _ => {
+            let words: Vec<&str> = std::iter::once(kind.as_str()).chain(rest.iter().map(String::as_str)).collect();
+            return Err(format!("error: unknown command {:?}\nSee 'kubectl create service -h' for help and examples", words.join(" ")));
+        }
     };
+    // Each subcommand has its own flags (`create_service.go`).
+    for (flag, owner) in [("node-port", "NodePort"), ("clusterip", "ClusterIP"), ("external-name", "ExternalName")] {
+        if type_ != owner && args.value(flag).is_some() {
+            return Err(format!("Error: unknown flag: --{flag}\nSee 'kubectl create service {kind} --help' for usage."));
+        }
+    }
     let external_name = args.value("external-name").unwrap_or("");
     if type_ == "ExternalName" && external_name.is_empty() {
         return Err("error: required flag(s) \"external-name\" not set".to_string());
     }
     let name = name_of(rest, &format!("service {kind}"))?;
-    let cluster_ip = args.value("clusterip").filter(|_| type_ == "ClusterIP");
+    let cluster_ip = args.value("clusterip");
     let tcp: Vec<&str> = args.values("tcp").flat_map(|v| v.split(',')).filter(|v| !v.is_empty()).collect();
     if tcp.is_empty() && type_ != "ExternalName" && cluster_ip != Some("None") {
         return Err("error: at least one tcp port specifier must be provided".to_string());
@@ -171,7 +178,7 @@ fn service(rest: &[String], args: &Args) -> Result<Value, String> {
         let (port, target) = spec.split_once(':').unwrap_or((spec, spec));
         let port: u16 = port.parse().map_err(|_| format!("error: strconv.ParseUint: parsing {port:?}: invalid syntax"))?;
         let mut entry = json!({"name": spec.replace(':', "-"), "port": port, "protocol": "TCP", "targetPort": int_or_string(target)});
-        if node_port > 0 && type_ == "NodePort" {
+        if node_port > 0 {
             entry["nodePort"] = json!(node_port);
         }
         ports.push(entry);
@@ -306,6 +313,24 @@ fn backend_of(text: &str) -> Option<Value> {
 fn is_word(text: &str) -> bool {
     !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
 }
+
+/// What `kubectl create service` without a subcommand prints.
+const SERVICE_HELP: &str = "Create a service using a specified subcommand.
+
+Aliases:
+service, svc
+
+Available Commands:
+  clusterip      Create a ClusterIP service
+  externalname   Create an ExternalName service
+  loadbalancer   Create a LoadBalancer service
+  nodeport       Create a NodePort service
+
+Usage:
+  kubectl create service [flags] [options]
+
+Use \"kubectl create service <command> --help\" for more information about a given command.
+Use \"kubectl options\" for a list of global command-line options (applies to all commands).";
 
 /// `intstr.Parse`: a number if the text is one, else the text (a named port).
 fn int_or_string(text: &str) -> Value {
