@@ -1,6 +1,6 @@
 //! Admission plugins, in the API server's order: the mutating ones (LimitRanger defaults,
-//! Priority, DefaultTolerationSeconds) run before validation, the validating ones
-//! (NamespaceLifecycle, LimitRanger limits, ResourceQuota) after it.
+//! Priority, DefaultTolerationSeconds, DefaultIngressClass) run before validation, the
+//! validating ones (NamespaceLifecycle, LimitRanger limits, ResourceQuota) after it.
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Container, LimitRangeItem, Pod, Toleration};
