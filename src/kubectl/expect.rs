@@ -3,15 +3,15 @@
 //! ```text
 //! sim expect TYPE[/NAME] [NAME] [-n NS | -A] [-l SELECTOR] [--field-selector F]
 //!            [--count [>=|<=]N] [--phase P] [--status S] [--condition TYPE=STATUS]
-//!            [--jsonpath TEMPLATE (--equals V | --contains V | --not-contains V)…]
-//! sim expect output 'COMMAND' (--equals V | --contains V | --not-contains V)…
+//!            [--jsonpath TEMPLATE (--equals V | --not-equals V | --contains V | --not-contains V)…]
+//! sim expect output 'COMMAND' (--equals V | --not-equals V | --contains V | --not-contains V)…
 //! ```
 //!
 //! Objects are read straight from the store, as the diagram reads them: an expectation makes
 //! no API request, so checking one adds nothing to the message log. Without `--count`, at least
 //! one object must match; every other condition must hold for every object that matches.
-//! `output` runs the command (which may leave traces, as any command does) and tests what it
-//! printed. A met expectation prints `ok: …`; an unmet one is an error line,
+//! `output` runs a command that only reads (`kubectl get`, `logs`, `sim nslookup`, `sim proxy
+//! rules`…: checking never changes the cluster) and tests what it printed. A met expectation prints `ok: …`; an unmet one is an error line,
 //! `expectation failed: …`, naming what was expected and what was found.
 use serde_json::Value;
 
@@ -23,8 +23,8 @@ use crate::api::status::{node_status, pod_status};
 use crate::api::{Key, KindInfo, Object, ObjectRef};
 use crate::Cluster;
 
-pub const USAGE: &str = "  sim expect TYPE[/NAME] [NAME] [-n NS|-A] [-l SELECTOR] [--field-selector F] [--count [>=|<=]N] [--phase P] [--status S] [--condition TYPE=STATUS] [--jsonpath TEMPLATE --equals|--contains|--not-contains VALUE]
-  sim expect output 'COMMAND' --equals|--contains|--not-contains VALUE
+pub const USAGE: &str = "  sim expect TYPE[/NAME] [NAME] [-n NS|-A] [-l SELECTOR] [--field-selector F] [--count [>=|<=]N] [--phase P] [--status S] [--condition TYPE=STATUS] [--jsonpath TEMPLATE --equals|--not-equals|--contains|--not-contains VALUE]
+  sim expect output 'COMMAND' --equals|--not-equals|--contains|--not-contains VALUE
 ";
 
 /// What a `sim expect` line asks of the cluster.
@@ -66,6 +66,7 @@ enum Count {
 #[derive(Clone, Debug)]
 enum Test {
     Equals(String),
+    NotEquals(String),
     Contains(String),
     NotContains(String),
 }
@@ -110,7 +111,9 @@ impl Expectation {
             None => return Err(usage()),
             Some("output") => {
                 let [_, command] = args.positional.as_slice() else {
-                    return Err("error: usage: sim expect output 'COMMAND' --equals|--contains|--not-contains VALUE".to_string());
+                    return Err(
+                        "error: usage: sim expect output 'COMMAND' --equals|--not-equals|--contains|--not-contains VALUE".to_string()
+                    );
                 };
                 let object_flags = ["count", "phase", "status", "condition", "jsonpath", "field-selector"];
                 if let Some(flag) = object_flags.iter().find(|f| args.value(f).is_some()) {
@@ -120,22 +123,22 @@ impl Expectation {
                     return Err("error: -l, -n and -A belong inside the command of sim expect output".to_string());
                 }
                 if tests.is_empty() {
-                    return Err("error: sim expect output needs --equals, --contains or --not-contains".to_string());
+                    return Err("error: sim expect output needs --equals, --not-equals, --contains or --not-contains".to_string());
                 }
                 let program = words::split(command).map_err(|e| format!("error: {e}"))?;
-                if !matches!(program.first().map(String::as_str), Some("kubectl" | "k" | "sim")) {
-                    return Err(format!("error: sim expect output runs a kubectl or sim command, not {command:?}"));
+                if !only_reads(&program) {
+                    return Err(format!("error: sim expect output runs a command that only reads (kubectl get|describe|logs|top|events|explain, sim nslookup|proxy rules|explain), not {command:?}"));
                 }
                 Subject::Output(command.clone())
             }
             Some(_) => {
                 if !tests.is_empty() && jsonpath.is_none() {
                     return Err(
-                        "error: --equals, --contains and --not-contains test the text of --jsonpath (or of sim expect output)".to_string()
+                        "error: --equals, --not-equals, --contains and --not-contains test the text of --jsonpath (or of sim expect output)".to_string()
                     );
                 }
                 if jsonpath.is_some() && tests.is_empty() {
-                    return Err("error: --jsonpath needs --equals, --contains or --not-contains".to_string());
+                    return Err("error: --jsonpath needs --equals, --not-equals, --contains or --not-contains".to_string());
                 }
                 objects(&args)?
             }
@@ -265,6 +268,7 @@ impl Expectation {
         for test in &self.tests {
             let (met, wanted) = match test {
                 Test::Equals(v) => (trimmed == v, format!("be {}, found {}", shown_value(v), shown_value(trimmed))),
+                Test::NotEquals(v) => (trimmed != v, format!("not be {}", shown_value(v))),
                 Test::Contains(v) => (text.contains(v.as_str()), format!("contain {v:?}")),
                 Test::NotContains(v) => (!text.contains(v.as_str()), format!("not contain {v:?}")),
             };
@@ -303,6 +307,7 @@ impl Test {
     fn held(&self) -> String {
         match self {
             Test::Equals(v) => format!("is {}", shown_value(v)),
+            Test::NotEquals(v) => format!("is not {}", shown_value(v)),
             Test::Contains(v) => format!("contains {v:?}"),
             Test::NotContains(v) => format!("does not contain {v:?}"),
         }
@@ -322,6 +327,19 @@ fn shown_value(value: &str) -> String {
 /// `kind/name` of an object, as messages name it.
 fn id(object: &Object) -> String {
     format!("{}/{}", object.kind().singular, object.metadata().name.as_deref().unwrap_or(""))
+}
+
+/// Whether a command line only reads: an expectation may be checked again and again (a lesson
+/// checks after every change), so it must never change the cluster, its traffic or its clock.
+fn only_reads(words: &[String]) -> bool {
+    let watches = words.iter().any(|w| matches!(w.as_str(), "-w" | "--watch" | "--watch-only") || w.starts_with("--watch="));
+    match words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["kubectl" | "k", "get" | "describe" | "logs" | "top" | "events" | "explain" | "api-resources" | "api-versions" | "version", ..] => {
+            !watches
+        }
+        ["sim", "nslookup" | "explain", ..] | ["sim", "proxy", "rules", ..] => true,
+        _ => false,
+    }
 }
 
 /// The status of the condition of that type in `status.conditions`, if there is one.
@@ -358,6 +376,7 @@ fn tests(args: &Args) -> Result<Vec<Test>, String> {
     for (flag, value) in &args.other {
         tests.push(match flag.as_str() {
             "equals" => Test::Equals(value.clone()),
+            "not-equals" => Test::NotEquals(value.clone()),
             "contains" => Test::Contains(value.clone()),
             "not-contains" => Test::NotContains(value.clone()),
             _ => continue,
@@ -483,13 +502,16 @@ mod tests {
             ("sim expect", "error: usage:"),
             ("sim expect widgets", "error: the server doesn't have a resource type \"widgets\""),
             ("sim expect pods --count many", "error: invalid argument \"many\" for \"--count\" flag"),
-            ("sim expect pods --equals 3", "error: --equals, --contains and --not-contains test the text of --jsonpath"),
+            ("sim expect pods --equals 3", "error: --equals, --not-equals, --contains and --not-contains test the text of --jsonpath"),
             ("sim expect pods --jsonpath '{.x'", "error: error parsing jsonpath {.x, unclosed action"),
             ("sim expect pods --jsonpath .x", "error: --jsonpath needs --equals"),
             ("sim expect node worker-1 --condition Ready", "error: invalid condition \"Ready\""),
             ("sim expect pod/ ", "error: arguments in resource/name form"),
             ("sim expect pod web -l app=web", "error: a name and a selector cannot both be given"),
-            ("sim expect output 'ls -l' --contains x", "error: sim expect output runs a kubectl or sim command"),
+            ("sim expect output 'ls -l' --contains x", "error: sim expect output runs a command that only reads"),
+            ("sim expect output 'sim curl web' --contains x", "error: sim expect output runs a command that only reads"),
+            ("sim expect output 'kubectl get pods -w' --contains x", "error: sim expect output runs a command that only reads"),
+            ("sim expect output 'kubectl delete pods --all' --contains x", "error: sim expect output runs a command that only reads"),
             ("sim expect output 'kubectl get pods'", "error: sim expect output needs --equals"),
             ("sim expect output 'kubectl get pods' --count 3 --contains x", "error: --count tests objects"),
             ("sim expect pods --field-selector spec.bogus=1", "Error from server (BadRequest)"),

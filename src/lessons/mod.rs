@@ -95,7 +95,22 @@ impl Lesson {
 }
 
 /// The lesson files compiled in: (id, text).
-const SOURCES: &[(&str, &str)] = &[("request-flow", include_str!("../../tutorials/request-flow.md"))];
+const SOURCES: &[(&str, &str)] = &[
+    ("request-flow", include_str!("../../tutorials/request-flow.md")),
+    ("control-plane", include_str!("../../tutorials/control-plane.md")),
+    ("pods", include_str!("../../tutorials/pods.md")),
+    ("deployments", include_str!("../../tutorials/deployments.md")),
+    ("rolling-updates", include_str!("../../tutorials/rolling-updates.md")),
+    ("scheduling", include_str!("../../tutorials/scheduling.md")),
+    ("services", include_str!("../../tutorials/services.md")),
+    ("dns-ingress", include_str!("../../tutorials/dns-ingress.md")),
+    ("node-failure", include_str!("../../tutorials/node-failure.md")),
+    ("etcd-quorum", include_str!("../../tutorials/etcd-quorum.md")),
+    ("autoscaling", include_str!("../../tutorials/autoscaling.md")),
+    ("workloads", include_str!("../../tutorials/workloads.md")),
+    ("config-secrets", include_str!("../../tutorials/config-secrets.md")),
+    ("common-mistakes", include_str!("../../tutorials/common-mistakes.md")),
+];
 
 /// Every lesson file compiled in, as (id, text), for tests that check each one parses.
 pub fn sources() -> &'static [(&'static str, &'static str)] {

@@ -302,7 +302,8 @@ mod tests {
             "line 9: here-document is not terminated by \"EOF\""
         );
         assert_eq!(error(&format!("{head}## Step:\n")), "line 5: a step needs a title: `## Step: Title`");
-        assert_eq!(error(&format!("{head}## Step: A\nDo.\n## Done\n## Step: B\n")), "line 8: a step cannot follow the closing section");
+        let step = "## Step: A\nDo.\n```solution\nsim wait 1s\n```\n```check\nsim expect pods\n```\n";
+        assert_eq!(error(&format!("{head}{step}## Done\n## Step: B\n")), "line 14: a step cannot follow the closing section");
         assert_eq!(
             error(&format!("{head}```solution\nsim wait 1s\n```\n")),
             "line 5: a solution block belongs inside a `## Step: …` section"
