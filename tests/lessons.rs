@@ -47,3 +47,56 @@ fn every_lesson_runs_to_the_end() {
         walk_through(&lesson);
     }
 }
+
+/// Checking a step changes nothing: no etcd write, and only the messages of `sim expect output`
+/// commands, which the evaluation names so that the diagram can leave them out.
+#[test]
+fn checks_only_observe() {
+    for lesson in lessons::catalogue() {
+        let mut cluster = Cluster::new(ClusterConfig::default());
+        let mut progress = Progress::new(lesson.clone());
+        progress.setup(&mut cluster);
+        while let Some(step) = progress.current().cloned() {
+            let first = progress.step();
+            progress.show_me(&mut cluster);
+            let (revision, messages) = (cluster.revision(), cluster.messages().len() as u64);
+            let evaluation = progress.evaluate(&mut cluster);
+            assert_eq!(cluster.revision(), revision, "{}: checking {:?} wrote to etcd", lesson.id, step.title);
+            assert_eq!(evaluation.quiet_messages, messages..cluster.messages().len() as u64);
+            // The steps evaluated: those completed and the one that stopped the evaluation.
+            let evaluated = &lesson.steps[first..(progress.step() + 1).min(lesson.steps.len())];
+            if !evaluated.iter().flat_map(|s| &s.checks).any(|c| c.command.starts_with("sim expect output")) {
+                assert!(evaluation.quiet_messages.is_empty(), "{}: {:?} recorded messages", lesson.id, step.title);
+            }
+        }
+    }
+}
+
+/// A learner who is ahead completes several steps at once; failing checks say why; going back
+/// to a step evaluates it again.
+#[test]
+fn progress_follows_the_learner() {
+    let lesson = lessons::find("pods").expect("the pods lesson");
+    let mut cluster = Cluster::new(ClusterConfig::default());
+    let mut progress = Progress::new(lesson.clone());
+    progress.setup(&mut cluster);
+    assert_eq!(progress.evaluate(&mut cluster).completed, Vec::<usize>::new());
+    let failed = &progress.results()[0];
+    assert!(!failed.passed);
+    assert_eq!(failed.description, "The pod web is Running");
+    assert_eq!(failed.message, "expectation failed: pod/web: expected it to exist, found none");
+    for step in &lesson.steps[..2] {
+        kubeglass::kubectl::script::run(&mut cluster, &step.solution).expect("a solution that parses");
+    }
+    let evaluation = progress.evaluate(&mut cluster);
+    assert_eq!(evaluation.completed, [0, 1]);
+    assert_eq!(progress.step(), 2);
+    assert!(progress.results().iter().any(|r| !r.passed), "{:?}", progress.results());
+    progress.go_to(1);
+    assert!(progress.results().is_empty());
+    assert_eq!(progress.evaluate(&mut cluster).completed, [1]);
+    progress.go_to(99);
+    assert!(progress.is_complete() && progress.current().is_none());
+    assert_eq!(progress.show_me(&mut cluster), "");
+    assert!(lessons::find("no-such-lesson").is_none());
+}
