@@ -438,25 +438,21 @@ mod tests {
     #[test]
     fn objects_met_and_unmet() {
         let mut cluster = Cluster::new(ClusterConfig::default());
-        assert_eq!(expect(&mut cluster, "sim expect nodes --count 4"), "ok: nodes: 4 found\n");
-        assert_eq!(
-            expect(&mut cluster, "sim expect nodes --count '>=2' --status Ready"),
-            "ok: nodes: 4 found (at least 2), status Ready\n"
-        );
-        assert_eq!(expect(&mut cluster, "sim expect node worker-2 --condition Ready=True"), "ok: node/worker-2: condition Ready=True\n");
-        assert_eq!(
-            expect(&mut cluster, "sim expect node worker-2 --condition Ready=Unknown"),
-            "expectation failed: node/worker-2: expected condition Ready=Unknown, found Ready=True\n"
-        );
-        assert_eq!(
-            expect(&mut cluster, "sim expect deployment/web"),
-            "expectation failed: deployment/web: expected it to exist, found none\n"
-        );
-        assert_eq!(expect(&mut cluster, "sim expect deployment/web --count 0"), "ok: deployment/web: 0 found\n");
-        expect(&mut cluster, "kubectl create deployment web --image=nginx --replicas=3");
-        assert_eq!(
-            expect(&mut cluster, "sim expect pods -l app=web --count 3 --phase Running"),
-            "expectation failed: pods -l app=web: expected 3, found 0\n"
+        expect_all(
+            &mut cluster,
+            &[
+                ("sim expect nodes --count 4", "ok: nodes: 4 found"),
+                ("sim expect nodes --count '>=2' --status Ready", "ok: nodes: 4 found (at least 2), status Ready"),
+                ("sim expect node worker-2 --condition Ready=True", "ok: node/worker-2: condition Ready=True"),
+                (
+                    "sim expect node worker-2 --condition Ready=Unknown",
+                    "expectation failed: node/worker-2: expected condition Ready=Unknown, found Ready=True",
+                ),
+                ("sim expect deployment/web", "expectation failed: deployment/web: expected it to exist, found none"),
+                ("sim expect deployment/web --count 0", "ok: deployment/web: 0 found"),
+                ("kubectl create deployment web --image=nginx --replicas=3", "deployment.apps/web created"),
+                ("sim expect pods -l app=web --count 3 --phase Running", "expectation failed: pods -l app=web: expected 3, found 0"),
+            ],
         );
         cluster.advance(50);
         let out = expect(&mut cluster, "sim expect pods -l app=web --count 3 --phase Running");
@@ -464,19 +460,25 @@ mod tests {
         let out = expect(&mut cluster, "sim expect deployment/web --jsonpath '{.status.readyReplicas}' --equals 3");
         assert_eq!(out, "expectation failed: deployment/web: expected {.status.readyReplicas} to be 3, found \"\"\n");
         cluster.advance(30_000);
-        assert_eq!(
-            expect(&mut cluster, "sim expect pods -l app=web --count 3 --phase Running"),
-            "ok: pods -l app=web: 3 found, phase Running\n"
+        expect_all(
+            &mut cluster,
+            &[
+                ("sim expect pods -l app=web --count 3 --phase Running", "ok: pods -l app=web: 3 found, phase Running"),
+                ("sim expect deployment/web --jsonpath .status.readyReplicas --equals 3", "ok: deployment/web: .status.readyReplicas is 3"),
+                (
+                    "sim expect pods -l app=web --jsonpath '{.spec.containers[0].image}' --equals nginx --not-contains httpd",
+                    "ok: pods -l app=web: 3 found, {.spec.containers[0].image} is nginx, does not contain \"httpd\" for each",
+                ),
+                ("sim expect pods -n kube-system --count 0", "ok: pods -n kube-system: 0 found"),
+            ],
         );
-        assert_eq!(
-            expect(&mut cluster, "sim expect deployment/web --jsonpath .status.readyReplicas --equals 3"),
-            "ok: deployment/web: .status.readyReplicas is 3\n"
-        );
-        assert_eq!(
-            expect(&mut cluster, "sim expect pods -l app=web --jsonpath '{.spec.containers[0].image}' --equals nginx --not-contains httpd"),
-            "ok: pods -l app=web: 3 found, {.spec.containers[0].image} is nginx, does not contain \"httpd\" for each\n"
-        );
-        assert_eq!(expect(&mut cluster, "sim expect pods -n kube-system --count 0"), "ok: pods -n kube-system: 0 found\n");
+    }
+
+    /// Runs each line and compares what it printed (without the final newline).
+    fn expect_all(cluster: &mut Cluster, cases: &[(&str, &str)]) {
+        for (line, printed) in cases {
+            assert_eq!(expect(cluster, line), format!("{printed}\n"), "{line}");
+        }
     }
 
     #[test]

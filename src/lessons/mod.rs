@@ -73,19 +73,9 @@ pub struct Check {
     pub command: String,
 }
 
-/// A malformed lesson: where and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LessonError {
-    /// The line of the lesson file (1-based).
-    pub line: usize,
-    pub message: String,
-}
-
-impl std::fmt::Display for LessonError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
-    }
-}
+/// A malformed lesson: the line of the lesson file (1-based) and why. It has the shape of a
+/// malformed script's error, and reads the same: `line 12: …`.
+pub use crate::kubectl::script::ScriptError as LessonError;
 
 impl Lesson {
     /// Parses a lesson file; `id` is its name in the catalogue (the file name without `.md`).
