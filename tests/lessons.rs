@@ -9,7 +9,7 @@ fn walk_through(lesson: &Lesson) {
     let mut cluster = Cluster::new(ClusterConfig::default());
     let mut progress = Progress::new(lesson.clone());
     let setup = progress.setup(&mut cluster);
-    assert!(!setup.contains("\nerror") && !setup.starts_with("error"), "{id}: the setup printed an error:\n{setup}");
+    assert_eq!(errors(&setup), Vec::<&str>::new(), "{id}: the setup printed errors:\n{setup}");
     for (index, step) in lesson.steps.iter().enumerate() {
         let title = &step.title;
         assert_eq!(progress.step(), index, "{id}: expected to be at step {index} ({title})");
@@ -19,6 +19,7 @@ fn walk_through(lesson: &Lesson) {
             assert!(!progress.results()[0].passed, "{id}: the first check passes right after setup");
         }
         let transcript = progress.show_me(&mut cluster);
+        assert_eq!(errors(&transcript), Vec::<&str>::new(), "{id}: the solution of {title:?} printed errors:\n{transcript}");
         let evaluation = progress.evaluate(&mut cluster);
         assert_eq!(
             evaluation.completed.first(),
@@ -29,6 +30,11 @@ fn walk_through(lesson: &Lesson) {
         assert_eq!(evaluation.completed.len(), 1, "{id}: step {title:?} also completed the steps after it");
     }
     assert!(progress.is_complete(), "{id}: not complete after every solution");
+}
+
+/// The lines of a transcript that are kubectl's or sim's errors.
+fn errors(transcript: &str) -> Vec<&str> {
+    transcript.lines().filter(|l| l.starts_with("error") || l.starts_with("Error") || l.starts_with("expectation failed")).collect()
 }
 
 #[test]
