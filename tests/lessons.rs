@@ -106,3 +106,16 @@ fn progress_follows_the_learner() {
     assert_eq!(progress.show_me(&mut cluster), "");
     assert!(lessons::find("no-such-lesson").is_none());
 }
+
+/// Every prefix of every lesson (a file cut short, as an author's file is while being written)
+/// parses or fails with a line number, and never panics.
+#[test]
+fn truncated_lessons_never_panic() {
+    for (id, text) in lessons::sources() {
+        for (cut, _) in text.char_indices().step_by(31) {
+            if let Err(e) = Lesson::parse(id, &text[..cut]) {
+                assert!(e.line >= 1 && e.line <= text[..cut].lines().count().max(1), "{id} cut at {cut}: {e}");
+            }
+        }
+    }
+}
