@@ -11,6 +11,7 @@ mod discovery;
 mod drain;
 mod edit;
 mod events;
+pub mod expect;
 mod explain;
 mod get;
 mod jsonpath;
@@ -257,6 +258,14 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
     ("annotation", None),
     ("header", Some('H')),
     ("resolve", None),
+    ("phase", None),
+    ("status", None),
+    ("condition", None),
+    ("jsonpath", None),
+    ("equals", None),
+    ("not-equals", None),
+    ("contains", None),
+    ("not-contains", None),
 ];
 
 /// Flags that take no value (`--flag=false` turns one off; `--dry-run` alone means `client`).
