@@ -93,14 +93,21 @@ impl ControlPlane {
     }
 
     /// The node whose scheduler (or controller manager) acts now: the only instance with one
-    /// replica, else the elected leader; it needs its node's API server (kubeadm points it at
-    /// the local one).
+    /// replica, else the elected leader. It needs its node's API server (kubeadm points it at
+    /// the local one), which needs its node's etcd member (stacked etcd: `--etcd-servers`
+    /// is the local member).
     pub(super) fn acting(&self, process: Process, powered_off: &BTreeSet<String>) -> Option<&str> {
         let node = match self.election(process) {
             Some(election) => election.leader()?,
             None => self.nodes.first()?.as_str(),
         };
-        (self.runs(process, node, powered_off) && self.runs(Process::ApiServer, node, powered_off)).then_some(node)
+        (self.runs(process, node, powered_off) && self.reaches_api(node, powered_off)).then_some(node)
+    }
+
+    /// Whether a scheduler or controller manager on `node` can reach the API: its local API
+    /// server and that server's etcd member run.
+    pub(super) fn reaches_api(&self, node: &str, powered_off: &BTreeSet<String>) -> bool {
+        self.runs(Process::ApiServer, node, powered_off) && self.runs(Process::Etcd, node, powered_off)
     }
 
     fn election(&self, process: Process) -> Option<&LeaderElection> {
@@ -139,8 +146,10 @@ pub enum InstanceState {
     Running,
     /// Running and holding the leadership (etcd's leader, or the Lease's holder).
     Leader,
-    /// Running, waiting for the Lease (or an etcd follower).
+    /// Running, waiting for the Lease.
     Standby,
+    /// An etcd member that follows the leader (or waits for an election).
+    Follower,
     Stopped,
 }
 
@@ -150,6 +159,7 @@ impl std::fmt::Display for InstanceState {
             InstanceState::Running => "Running",
             InstanceState::Leader => "Leader",
             InstanceState::Standby => "Standby",
+            InstanceState::Follower => "Follower",
             InstanceState::Stopped => "Stopped",
         })
     }
@@ -185,7 +195,7 @@ impl Cluster {
                     Some(m) if !m.running => InstanceState::Stopped,
                     Some(m) if raft.leader().map(|l| &l.name) == Some(&m.name) => InstanceState::Leader,
                     Some(_) if raft.members().len() == 1 => InstanceState::Running,
-                    _ => InstanceState::Standby,
+                    _ => InstanceState::Follower,
                 };
                 ControlPlaneMember {
                     node: node.clone(),
@@ -248,7 +258,7 @@ impl Cluster {
         for (name, running) in members {
             self.api.etcd_members_mut().set_running(&name, running, self.now_ms, &mut self.rng);
         }
-        self.wake_for_etcd_election();
+        self.follow_etcd();
         let off = &self.faults.powered_off;
         let cp = &mut self.faults.control_plane;
         for (process, election) in &mut cp.elections {
@@ -287,22 +297,28 @@ impl Cluster {
         self.reconnect_all();
     }
 
-    /// Queues etcd's pending election (or leader step-down), if any.
-    fn wake_for_etcd_election(&mut self) {
+    /// Follows etcd's leadership: queues its pending election (or step-down); when it loses
+    /// its leader every component stops getting anything done, and when a leader is elected
+    /// again they all catch up (list, report, retry what they held back).
+    fn follow_etcd(&mut self) {
         if let Some(due) = self.api.etcd_members().next_due() {
             self.push(due.max(self.now_ms), Task::EtcdElection);
         }
-    }
-
-    /// etcd's election timeout ran out: a new leader (writes work again, and every component
-    /// relists, as its failed requests are retried) or a step-down.
-    pub(super) fn etcd_election(&mut self) {
-        if self.api.etcd_members_mut().tick(self.now_ms, &mut self.rng) {
+        let down = self.api.etcd_unavailable().is_some();
+        if down && !self.faults.etcd_down {
             self.faults.lagging.extend([Component::Scheduler, Component::ControllerManager]);
             self.faults.lagging.extend(self.kubelets.keys().map(|n| Component::Kubelet(n.clone())));
+        }
+        self.faults.etcd_down = down;
+        if !down {
             self.reconnect_all();
         }
-        self.wake_for_etcd_election();
+    }
+
+    /// etcd's election timeout ran out: a new leader, or a leader's step-down.
+    pub(super) fn etcd_election(&mut self) {
+        self.api.etcd_members_mut().tick(self.now_ms, &mut self.rng);
+        self.follow_etcd();
     }
 
     /// One retryPeriod of the scheduler's and the controller manager's leader elections.
@@ -313,7 +329,7 @@ impl Cluster {
         for (process, election) in &mut elections {
             let cp = &self.faults.control_plane;
             let off = &self.faults.powered_off;
-            let reaches_api = |node: &str| etcd_up && cp.runs(Process::ApiServer, node, off);
+            let reaches_api = |node: &str| etcd_up && cp.reaches_api(node, off);
             let mut client = Client::new(&mut self.api, &mut self.rng, process.component());
             election.tick(&mut client, reaches_api);
         }

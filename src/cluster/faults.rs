@@ -30,6 +30,9 @@ pub(super) struct Faults {
     held: Vec<(String, u64, Timer)>,
     /// Components that lost touch with the API server and must catch up when they can.
     pub(super) lagging: BTreeSet<Component>,
+    /// etcd has no leader: every write fails, so no component gets anything done (the
+    /// kubelets' containers keep running; what they would report waits).
+    pub(super) etcd_down: bool,
 }
 
 /// What a kubelet timer finds when it falls due.
@@ -44,12 +47,13 @@ impl Faults {
     pub(super) fn reachable(&self, who: &Component) -> bool {
         let api_up = self.control_plane.api_up(&self.powered_off);
         match who {
+            Component::ApiServer => true,
+            _ if self.etcd_down => false,
             Component::Kubelet(node) => {
                 api_up && !self.stopped.contains(who) && !self.partitioned.contains(node) && !self.powered_off.contains(node)
             }
             Component::Scheduler => self.control_plane.acting(Process::Scheduler, &self.powered_off).is_some(),
             Component::ControllerManager => self.control_plane.acting(Process::ControllerManager, &self.powered_off).is_some(),
-            Component::ApiServer => true,
             _ => api_up,
         }
     }
