@@ -233,14 +233,18 @@ impl Cluster {
             let member = self.api.etcd_members_mut().add_member(&name);
             lines.push(format!("node/{name} added (kube-apiserver, {member}, kube-scheduler, kube-controller-manager)"));
         }
+        self.sync_members();
         if self.faults.control_plane.elections.is_empty() {
+            // The instances that ran alone become candidates; the first one's election runs now.
             self.faults.control_plane.elections = vec![
                 (Process::Scheduler, LeaderElection::new("kube-scheduler")),
                 (Process::ControllerManager, LeaderElection::new("kube-controller-manager")),
             ];
-            self.push(self.now_ms, Task::LeaderElection);
+            self.sync_members();
+            self.run_elections();
+            self.push(self.now_ms + RETRY_PERIOD_MS, Task::LeaderElection);
         }
-        self.settle_control_plane(before);
+        self.follow_acting(before);
         lines.push(format!("control plane scaled to {replicas} replicas"));
         Ok(lines.join("\n"))
     }
@@ -251,6 +255,12 @@ impl Cluster {
     /// and a component that lost or gained its acting instance (or every client, when the last
     /// API server went) relists once it can.
     pub(super) fn settle_control_plane(&mut self, before: ActingInstances) {
+        self.sync_members();
+        self.follow_acting(before);
+    }
+
+    /// etcd's members and the elections' candidates follow what runs.
+    fn sync_members(&mut self) {
         let cp = &self.faults.control_plane;
         let off = &self.faults.powered_off;
         let members: Vec<(String, bool)> =
@@ -266,7 +276,6 @@ impl Cluster {
                 cp.nodes.iter().filter(|n| !off.contains(*n) && !cp.stopped.contains(&(*process, (*n).clone()))).cloned().collect();
             election.set_candidates(&running, &mut self.rng);
         }
-        self.follow_acting(before);
     }
 
     /// Which instances act now (scheduler, controller manager) and whether an API server answers.
@@ -324,6 +333,14 @@ impl Cluster {
     /// One retryPeriod of the scheduler's and the controller manager's leader elections.
     pub(super) fn leader_election_tick(&mut self) {
         let before = self.acting_instances();
+        self.run_elections();
+        self.follow_acting(before);
+        self.push(self.now_ms + RETRY_PERIOD_MS, Task::LeaderElection);
+    }
+
+    /// Every candidate's turn: the leaders renew, the standbys try to acquire.
+    fn run_elections(&mut self) {
+        self.api.set_time(self.now_ms);
         let etcd_up = self.api.etcd_unavailable().is_none();
         let mut elections = std::mem::take(&mut self.faults.control_plane.elections);
         for (process, election) in &mut elections {
@@ -335,7 +352,5 @@ impl Cluster {
         }
         self.faults.control_plane.elections = elections;
         self.fan_out();
-        self.follow_acting(before);
-        self.push(self.now_ms + RETRY_PERIOD_MS, Task::LeaderElection);
     }
 }

@@ -189,8 +189,11 @@ impl Cluster {
                     cp.nodes().iter().filter(|n| !off.contains(*n) && cp.runs(process, n, off) == stop).cloned().collect()
                 };
                 if chosen.is_empty() {
-                    let state = if stop { "stopped" } else { "running" };
-                    return Err(format!("error: every {} is already {state} (or its node is stopped)", process.name()));
+                    return Err(match (stop, process) {
+                        (true, Process::ApiServer) => "error: every kube-apiserver is already stopped".to_string(),
+                        (true, _) => format!("error: no {} leads now; name the instance to stop (sim stop {} NODE)", process.name(), short_name(process)),
+                        (false, _) => format!("error: every {} on a running node is already running", process.name()),
+                    });
                 }
                 (process, chosen)
             }
@@ -199,7 +202,8 @@ impl Cluster {
         let label = |node: &str| self.process_label(process, node);
         for node in &nodes {
             if off.contains(node) {
-                return Err(format!("error: node {node:?} is stopped; its {} is not running", label(node)));
+                let what = if process == Process::Etcd { format!("etcd member {}", label(node)) } else { process.name().to_string() };
+                return Err(format!("error: node {node:?} is stopped; its {what} is not running"));
             }
             if cp.runs(process, node, off) != stop {
                 let state = if stop { "stopped" } else { "running" };
@@ -391,6 +395,16 @@ fn describe(who: &Component) -> String {
     match who {
         Component::Kubelet(node) => format!("kubelet on {node}"),
         other => other.to_string(),
+    }
+}
+
+/// The name `sim stop` takes for a process.
+fn short_name(process: Process) -> &'static str {
+    match process {
+        Process::ApiServer => "apiserver",
+        Process::Etcd => "etcd-N",
+        Process::Scheduler => "scheduler",
+        Process::ControllerManager => "controller-manager",
     }
 }
 

@@ -71,10 +71,10 @@ pub fn autoscaler(cluster: &mut Cluster, args: &Args) -> Result<String, String> 
     cluster.enable_autoscaler(min, max, template)
 }
 
-/// `sim etcd members` (or `status`) and `sim etcd snapshot save|restore NAME`.
+/// `sim etcd members` (or `status`, `member list`) and `sim etcd snapshot save|restore NAME`.
 pub fn etcd(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
     match args.positional.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["members" | "status"] => Ok(etcd_members(cluster)),
+        ["members" | "status"] | ["member", "list"] => Ok(etcd_members(cluster)),
         ["snapshot", "save", name] => cluster.save_etcd_snapshot(name),
         ["snapshot", "restore", name] => cluster.restore_etcd_snapshot(name),
         _ => Err("error: usage: sim etcd members | sim etcd snapshot save|restore NAME".to_string()),
