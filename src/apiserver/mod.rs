@@ -421,7 +421,10 @@ impl<'a> Client<'a> {
     fn write(&mut self, key: &Key, object: Object, expected: i64) -> Result<ObjectRef, ApiError> {
         let info = object.kind();
         if object.metadata().deletion_timestamp.is_some() && !still_finalizing(&object) {
-            self.api.etcd.delete(&storage_key(key), Some(expected)).map_err(|e| storage_error(e, || ApiError::modified(info, &key.name)))?;
+            self.api
+                .etcd
+                .delete(&storage_key(key), Some(expected))
+                .map_err(|e| storage_error(e, || ApiError::modified(info, &key.name)))?;
             return Ok(Arc::new(object));
         }
         self.api.persist(key, object, expected).map_err(|e| storage_error(e, || ApiError::modified(info, &key.name)))

@@ -68,7 +68,12 @@ impl Default for ControlPlane {
 pub(super) fn node_config(name: &str) -> NodeConfig {
     let mut node = NodeConfig::worker(name);
     node.labels.insert("node-role.kubernetes.io/control-plane".into(), String::new());
-    node.taints.push(Taint { key: "node-role.kubernetes.io/control-plane".into(), effect: "NoSchedule".into(), value: None, time_added: None });
+    node.taints.push(Taint {
+        key: "node-role.kubernetes.io/control-plane".into(),
+        effect: "NoSchedule".into(),
+        value: None,
+        time_added: None,
+    });
     node
 }
 
@@ -352,5 +357,76 @@ impl Cluster {
         }
         self.faults.control_plane.elections = elections;
         self.fan_out();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{ConfigMap, Object};
+    use crate::cluster::{ClusterConfig, Target};
+
+    fn ha(replicas: usize) -> Cluster {
+        let mut cluster = Cluster::new(ClusterConfig::default());
+        cluster.scale_control_plane(replicas).unwrap();
+        cluster
+    }
+
+    fn leader(cluster: &Cluster) -> Option<String> {
+        cluster.control_plane().into_iter().find(|m| m.scheduler == InstanceState::Leader).map(|m| m.node)
+    }
+
+    #[test]
+    fn a_standby_takes_the_lease_once_it_has_not_been_renewed_for_15_seconds() {
+        let mut cluster = ha(3);
+        cluster.advance(21_000);
+        assert_eq!(leader(&cluster).as_deref(), Some("control-plane"));
+        // The last renewal was at 20 s; the process stops at 21 s.
+        cluster.stop_component(Target::ControlPlane(Process::Scheduler, None)).unwrap();
+        assert_eq!(leader(&cluster), None);
+        cluster.advance(14_999);
+        assert_eq!(leader(&cluster), None, "the Lease is held until it expires");
+        cluster.advance(1);
+        let next = leader(&cluster).expect("a standby leads 16 s after the last renewal");
+        assert_ne!(next, "control-plane");
+        let lease = cluster.api().peek(&crate::api::Key::new("Lease", "kube-system", "kube-scheduler")).unwrap();
+        let Object::Lease(lease) = &*lease else { unreachable!() };
+        let spec = lease.spec.clone().unwrap_or_default();
+        assert_eq!(spec.lease_transitions, Some(1));
+        assert!(spec.holder_identity.unwrap_or_default().starts_with(&format!("{next}_")));
+    }
+
+    #[test]
+    fn with_one_replica_nothing_is_elected_and_no_lease_is_written() {
+        let mut cluster = Cluster::new(ClusterConfig::default());
+        cluster.advance(60_000);
+        assert!(cluster.api().peek_list(crate::api::info("Lease"), Some("kube-system")).is_empty());
+        assert_eq!(cluster.control_plane()[0].scheduler, InstanceState::Running);
+        assert_eq!(
+            cluster.scale_control_plane(2).unwrap_err(),
+            "error: --replicas must be 1, 3 or 5 (an odd number of etcd members), not 2"
+        );
+    }
+
+    #[test]
+    fn losing_the_etcd_majority_fails_writes_and_consumes_no_revision() {
+        let mut cluster = ha(3);
+        cluster.advance(5_000);
+        cluster.stop_component(Target::EtcdMember("etcd-2".into())).unwrap();
+        cluster.advance(5_000);
+        let mut cm = ConfigMap::default();
+        cm.metadata.name = Some("one-down".into());
+        assert!(cluster.request(Component::Kubectl, |c| c.create(Object::ConfigMap(cm.clone()))).is_ok());
+        cluster.stop_component(Target::EtcdMember("etcd-3".into())).unwrap();
+        let revision = cluster.revision();
+        cm.metadata.name = Some("two-down".into());
+        let error = cluster.request(Component::Kubectl, |c| c.create(Object::ConfigMap(cm.clone()))).unwrap_err();
+        assert_eq!(error.render(None), "Error from server: etcdserver: request timed out");
+        cluster.advance(60_000);
+        assert_eq!(cluster.revision(), revision, "nobody wrote anything, not even the Leases");
+        cluster.start_component(Target::EtcdMember("etcd-3".into())).unwrap();
+        cluster.advance(2_000);
+        assert!(cluster.api().etcd_unavailable().is_none());
+        assert!(cluster.revision() > revision, "the components catch up");
     }
 }

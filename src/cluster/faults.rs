@@ -191,7 +191,11 @@ impl Cluster {
                 if chosen.is_empty() {
                     return Err(match (stop, process) {
                         (true, Process::ApiServer) => "error: every kube-apiserver is already stopped".to_string(),
-                        (true, _) => format!("error: no {} leads now; name the instance to stop (sim stop {} NODE)", process.name(), short_name(process)),
+                        (true, _) => format!(
+                            "error: no {} leads now; name the instance to stop (sim stop {} NODE)",
+                            process.name(),
+                            short_name(process)
+                        ),
                         (false, _) => format!("error: every {} on a running node is already running", process.name()),
                     });
                 }

@@ -216,6 +216,23 @@ mod tests {
         assert_eq!(etcd.range("/registry/namespaces/").count(), 1);
     }
 
+    #[test]
+    fn without_a_leader_nothing_is_written_and_no_revision_is_used() {
+        let mut etcd = Etcd::default();
+        let mut rng = crate::rng::Rng::new(1);
+        etcd.put("/registry/namespaces/a", ns("a"), Some(0)).unwrap();
+        etcd.raft.set_running("etcd-1", false, 0, &mut rng);
+        let timed_out = Err(WriteError::Unavailable(raft::ERR_TIMEOUT));
+        assert_eq!(etcd.put("/registry/namespaces/b", ns("b"), Some(0)), timed_out);
+        assert_eq!(etcd.delete("/registry/namespaces/a", None), timed_out);
+        assert_eq!(etcd.revision(), 1);
+        assert!(etcd.get("/registry/namespaces/b").is_none() && etcd.get("/registry/namespaces/a").is_some());
+        etcd.raft.set_running("etcd-1", true, 0, &mut rng);
+        let due = etcd.raft.next_due().unwrap();
+        etcd.raft.tick(due, &mut rng);
+        assert_eq!((etcd.raft.term(), etcd.put("/registry/namespaces/b", ns("b"), Some(0))), (3, Ok(2)));
+    }
+
     fn names(state: &State) -> Vec<&str> {
         state.values().filter_map(|v| v.metadata().name.as_deref()).collect()
     }

@@ -111,7 +111,9 @@ pub fn execute_with_files(cluster: &mut Cluster, line: &str, stdin: Option<&str>
 /// watch.
 pub fn execute_watchable(cluster: &mut Cluster, line: &str) -> (String, Option<watch::Watch>) {
     let watching = words::split(line).ok().and_then(|words| match words.as_slice() {
-        [program, command, rest @ ..] if matches!(program.as_str(), "kubectl" | "k") && command == "get" && sim_faults::unreachable(cluster).is_none() => {
+        [program, command, rest @ ..]
+            if matches!(program.as_str(), "kubectl" | "k") && command == "get" && sim_faults::unreachable(cluster).is_none() =>
+        {
             parse_args(rest).ok().filter(|a| a.flag("watch") || a.flag("watch-only"))
         }
         _ => None,

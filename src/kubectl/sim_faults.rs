@@ -97,7 +97,8 @@ fn etcd_members(cluster: &Cluster) -> String {
             vec![format!("{:x}", m.id), status.to_string(), m.name.clone(), address, is_leader.to_string(), m.term.to_string()]
         })
         .collect();
-    let widths: Vec<usize> = (0..header.len()).map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> =
+        (0..header.len()).map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0)).collect();
     let rule = format!("+{}+", widths.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("+"));
     let centred = |text: &str, width: usize| {
         let left = (width - text.len()) / 2;
@@ -118,7 +119,8 @@ pub fn control_plane(cluster: &mut Cluster, args: &Args) -> Result<String, Strin
         return Err("error: usage: sim control-plane [--replicas 1|3|5]".to_string());
     }
     if let Some(value) = args.value("replicas") {
-        let replicas = value.parse().map_err(|_| format!("error: invalid argument {value:?} for \"--replicas\" flag: expected 1, 3 or 5"))?;
+        let replicas =
+            value.parse().map_err(|_| format!("error: invalid argument {value:?} for \"--replicas\" flag: expected 1, 3 or 5"))?;
         return cluster.scale_control_plane(replicas);
     }
     let mut rows = vec![["NODE", "KUBE-APISERVER", "ETCD", "KUBE-SCHEDULER", "KUBE-CONTROLLER-MANAGER"].map(String::from).to_vec()];
