@@ -199,7 +199,6 @@ impl Cluster {
                 let etcd_state = match member {
                     Some(m) if !m.running => InstanceState::Stopped,
                     Some(m) if raft.leader().map(|l| &l.name) == Some(&m.name) => InstanceState::Leader,
-                    Some(_) if raft.members().len() == 1 => InstanceState::Running,
                     _ => InstanceState::Follower,
                 };
                 ControlPlaneMember {
@@ -229,10 +228,16 @@ impl Cluster {
         if replicas == have {
             return Ok(format!("control plane already has {have} replica{}", if have == 1 { "" } else { "s" }));
         }
+        if let Some(error) = self.api.etcd_unavailable() {
+            return Err(format!("error: etcd cannot add members without a leader ({})", error.message));
+        }
+        let names: Vec<String> = (have + 1..=replicas).map(|n| format!("control-plane{n}")).collect();
+        if let Some(taken) = names.iter().find(|n| self.kubelets.contains_key(*n)) {
+            return Err(format!("error: a node named {taken:?} already exists"));
+        }
         let mut lines = Vec::new();
         let before = self.acting_instances();
-        for n in have + 1..=replicas {
-            let name = format!("control-plane{n}");
+        for name in names {
             self.add_node(node_config(&name))?;
             self.faults.control_plane.nodes.push(name.clone());
             let member = self.api.etcd_members_mut().add_member(&name);
@@ -406,6 +411,9 @@ mod tests {
             cluster.scale_control_plane(2).unwrap_err(),
             "error: --replicas must be 1, 3 or 5 (an odd number of etcd members), not 2"
         );
+        cluster.add_node(NodeConfig::worker("control-plane3")).unwrap();
+        assert_eq!(cluster.scale_control_plane(3).unwrap_err(), "error: a node named \"control-plane3\" already exists");
+        assert_eq!(cluster.control_plane().len(), 1, "nothing was added");
     }
 
     #[test]

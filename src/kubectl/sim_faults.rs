@@ -97,12 +97,15 @@ fn etcd_members(cluster: &Cluster) -> String {
             vec![format!("{:x}", m.id), status.to_string(), m.name.clone(), address, is_leader.to_string(), m.term.to_string()]
         })
         .collect();
-    let widths: Vec<usize> =
-        (0..header.len()).map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| rows.iter().filter_map(|r| r.get(i)).map(String::len).chain([h.len()]).max().unwrap_or(0))
+        .collect();
     let rule = format!("+{}+", widths.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("+"));
     let centred = |text: &str, width: usize| {
-        let left = (width - text.len()) / 2;
-        format!(" {}{text}{} ", " ".repeat(left), " ".repeat(width - text.len() - left))
+        let spare = width.saturating_sub(text.len());
+        format!(" {}{text}{} ", " ".repeat(spare / 2), " ".repeat(spare - spare / 2))
     };
     let line = |cells: Vec<String>| format!("|{}|", cells.join("|"));
     let mut out = vec![rule.clone(), line(header.iter().zip(&widths).map(|(h, w)| centred(h, *w)).collect()), rule.clone()];
