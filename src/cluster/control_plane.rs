@@ -243,14 +243,16 @@ impl Cluster {
             let member = self.api.etcd_members_mut().add_member(&name);
             lines.push(format!("node/{name} added (kube-apiserver, {member}, kube-scheduler, kube-controller-manager)"));
         }
-        self.sync_members();
-        if self.faults.control_plane.elections.is_empty() {
-            // The instances that ran alone become candidates; the first one's election runs now.
+        // The instances that ran alone become candidates; the first election runs now.
+        let first = self.faults.control_plane.elections.is_empty();
+        if first {
             self.faults.control_plane.elections = vec![
                 (Process::Scheduler, LeaderElection::new("kube-scheduler")),
                 (Process::ControllerManager, LeaderElection::new("kube-controller-manager")),
             ];
-            self.sync_members();
+        }
+        self.sync_members();
+        if first {
             self.run_elections();
             self.push(self.now_ms + RETRY_PERIOD_MS, Task::LeaderElection);
         }
@@ -260,10 +262,9 @@ impl Cluster {
     }
 
     /// After a change to what runs on the control plane (`before` was taken before it), lets
-    /// everything follow: etcd's
-    /// members start or stop (an election may follow), the elections see their candidates,
-    /// and a component that lost or gained its acting instance (or every client, when the last
-    /// API server went) relists once it can.
+    /// everything follow: etcd's members start or stop (an election may follow), the elections
+    /// see their candidates, and a component that lost or gained its acting instance (or every
+    /// client, when the last API server went) relists once it can.
     pub(super) fn settle_control_plane(&mut self, before: ActingInstances) {
         self.sync_members();
         self.follow_acting(before);
@@ -310,10 +311,15 @@ impl Cluster {
             self.faults.lagging.insert(Component::ControllerManager);
         }
         if before.2 && !after.2 {
-            self.faults.lagging.extend([Component::Scheduler, Component::ControllerManager]);
-            self.faults.lagging.extend(self.kubelets.keys().map(|n| Component::Kubelet(n.clone())));
+            self.everyone_lags();
         }
         self.reconnect_all();
+    }
+
+    /// Every client of the API server must catch up once it can (list again, report again).
+    fn everyone_lags(&mut self) {
+        self.faults.lagging.extend([Component::Scheduler, Component::ControllerManager]);
+        self.faults.lagging.extend(self.kubelets.keys().map(|n| Component::Kubelet(n.clone())));
     }
 
     /// Follows etcd's leadership: queues its pending election (or step-down); when it loses
@@ -325,8 +331,7 @@ impl Cluster {
         }
         let down = self.api.etcd_unavailable().is_some();
         if down && !self.faults.etcd_down {
-            self.faults.lagging.extend([Component::Scheduler, Component::ControllerManager]);
-            self.faults.lagging.extend(self.kubelets.keys().map(|n| Component::Kubelet(n.clone())));
+            self.everyone_lags();
         }
         self.faults.etcd_down = down;
         if !down {
