@@ -6,6 +6,7 @@ use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+mod autoscaling;
 mod cron;
 mod network_policy;
 mod update;
@@ -330,6 +331,9 @@ pub fn validate(object: &Object) -> Vec<FieldError> {
                 }
                 if spec.scale_target_ref.name.is_empty() {
                     errs.push(FieldError::required("spec.scaleTargetRef.name", ""));
+                }
+                if let Some(behavior) = spec.behavior.as_ref() {
+                    autoscaling::behavior(behavior, &mut errs);
                 }
             }
         }
