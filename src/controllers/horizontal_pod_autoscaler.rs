@@ -238,8 +238,8 @@ impl HorizontalPodAutoscalerController {
         let reason = if proposal > current { format!("{CPU_METRIC} above target") } else { "All metrics below target".to_string() };
         let now = client.now_ms();
         let desired = match spec.behavior.as_ref() {
-            None => self.normalize(key, current, proposal, min, max, now, &mut conditions),
-            Some(behavior) => self.normalize_with_behaviors(key, behavior, current, proposal, min, max, now, &mut conditions),
+            None => self.normalize(key, Counts { current, proposal, min, max }, now, &mut conditions),
+            Some(behavior) => self.normalize_with_behaviors(key, behavior, Counts { current, proposal, min, max }, now, &mut conditions),
         };
         Ok(Outcome { target, current, desired, reason, metric: Some(metric), conditions })
     }
@@ -315,7 +315,8 @@ impl HorizontalPodAutoscalerController {
 
     /// `normalizeDesiredReplicas` (no spec.behavior): the highest recommendation of the last
     /// 5 minutes (`stabilizeRecommendation`), then the legacy limits.
-    fn normalize(&mut self, key: &Key, current: i32, proposal: i32, min: i32, max: i32, now: u64, conditions: &mut Conditions) -> i32 {
+    fn normalize(&mut self, key: &Key, counts: Counts, now: u64, conditions: &mut Conditions) -> i32 {
+        let Counts { current, proposal, min, max } = counts;
         let history = self.history.entry(key.clone()).or_default();
         // A recommendation exactly at the cutoff still counts here (upstream: `Before(cutoff)`).
         history.recommendations.retain(|(at, _)| now.saturating_sub(*at) <= DOWNSCALE_STABILIZATION_MS);
@@ -330,18 +331,15 @@ impl HorizontalPodAutoscalerController {
     /// `normalizeDesiredReplicasWithBehaviors`: the stabilization windows of spec.behavior
     /// (`stabilizeRecommendationWithBehaviors`), then its rate policies
     /// (`convertDesiredReplicasWithBehaviorRate`).
-    #[allow(clippy::too_many_arguments)]
     fn normalize_with_behaviors(
         &mut self,
         key: &Key,
         behavior: &HorizontalPodAutoscalerBehavior,
-        current: i32,
-        proposal: i32,
-        min: i32,
-        max: i32,
+        counts: Counts,
         now: u64,
         conditions: &mut Conditions,
     ) -> i32 {
+        let Counts { current, proposal, min, max } = counts;
         let up = Rules::of(behavior.scale_up.as_ref(), 0);
         // The scale-down window is left unset by defaulting; the controller's flag fills it
         // (`maybeInitScaleDownStabilizationWindow`).
@@ -395,6 +393,16 @@ impl HorizontalPodAutoscalerController {
         events.retain(|(at, _)| now.saturating_sub(*at) < longest);
         events.push((now, change));
     }
+}
+
+/// What a normalization starts from: the target's replicas, the metrics' proposal, and the
+/// HPA's bounds.
+#[derive(Clone, Copy)]
+struct Counts {
+    current: i32,
+    proposal: i32,
+    min: i32,
+    max: i32,
 }
 
 /// One direction of spec.behavior, with the defaults the controller applies.
@@ -622,8 +630,11 @@ mod tests {
         assert_eq!(limit(3, 20, 1, 5), (5, "TooManyReplicas", "the desired replica count is more than the maximum replica count"));
     }
 
-    fn behavior(up: Option<(&str, &[(&str, i32, i32)])>, down: Option<(&str, &[(&str, i32, i32)])>) -> HorizontalPodAutoscalerBehavior {
-        let rules = |(select, policies): (&str, &[(&str, i32, i32)])| HPAScalingRules {
+    /// A direction's selectPolicy and its policies: (type, value, periodSeconds).
+    type Direction<'a> = (&'a str, &'a [(&'a str, i32, i32)]);
+
+    fn behavior(up: Option<Direction>, down: Option<Direction>) -> HorizontalPodAutoscalerBehavior {
+        let rules = |(select, policies): Direction| HPAScalingRules {
             select_policy: Some(select.to_string()),
             policies: Some(
                 policies.iter().map(|(t, v, p)| HPAScalingPolicy { type_: t.to_string(), value: *v, period_seconds: *p }).collect(),
@@ -640,19 +651,21 @@ mod tests {
         let mut conditions = Vec::new();
         // Legacy: a scale-down waits for the highest recommendation of 5 minutes (inclusive).
         let mut hpa = HorizontalPodAutoscalerController::default();
-        assert_eq!(hpa.normalize(&key, 6, 6, 1, 10, 0, &mut conditions), 6);
-        assert_eq!(hpa.normalize(&key, 6, 2, 1, 10, 60_000, &mut conditions), 6);
-        assert_eq!(hpa.normalize(&key, 6, 2, 1, 10, 300_000, &mut conditions), 6);
-        assert_eq!(hpa.normalize(&key, 6, 2, 1, 10, 300_001, &mut conditions), 2);
+        assert_eq!(hpa.normalize(&key, Counts { current: 6, proposal: 6, min: 1, max: 10 }, 0, &mut conditions), 6);
+        assert_eq!(hpa.normalize(&key, Counts { current: 6, proposal: 2, min: 1, max: 10 }, 60_000, &mut conditions), 6);
+        assert_eq!(hpa.normalize(&key, Counts { current: 6, proposal: 2, min: 1, max: 10 }, 300_000, &mut conditions), 6);
+        assert_eq!(hpa.normalize(&key, Counts { current: 6, proposal: 2, min: 1, max: 10 }, 300_001, &mut conditions), 2);
         // Behavior with a 60 s scale-up window: a scale-up waits for the lowest recommendation.
         let mut b = behavior(Some(("Max", &[("Percent", 100, 15)])), Some(("Max", &[("Percent", 100, 15)])));
-        b.scale_up.as_mut().map(|r| r.stabilization_window_seconds = Some(60));
-        b.scale_down.as_mut().map(|r| r.stabilization_window_seconds = Some(0));
+        if let (Some(up), Some(down)) = (b.scale_up.as_mut(), b.scale_down.as_mut()) {
+            up.stabilization_window_seconds = Some(60);
+            down.stabilization_window_seconds = Some(0);
+        }
         let mut hpa = HorizontalPodAutoscalerController::default();
-        assert_eq!(hpa.normalize_with_behaviors(&key, &b, 2, 2, 1, 10, 0, &mut conditions), 2);
-        assert_eq!(hpa.normalize_with_behaviors(&key, &b, 2, 8, 1, 10, 30_000, &mut conditions), 2);
+        assert_eq!(hpa.normalize_with_behaviors(&key, &b, Counts { current: 2, proposal: 2, min: 1, max: 10 }, 0, &mut conditions), 2);
+        assert_eq!(hpa.normalize_with_behaviors(&key, &b, Counts { current: 2, proposal: 8, min: 1, max: 10 }, 30_000, &mut conditions), 2);
         assert_eq!(conditions.last().map(|c| c.2), Some("DesiredWithinRange"));
-        assert_eq!(hpa.normalize_with_behaviors(&key, &b, 2, 8, 1, 10, 61_000, &mut conditions), 4);
+        assert_eq!(hpa.normalize_with_behaviors(&key, &b, Counts { current: 2, proposal: 8, min: 1, max: 10 }, 61_000, &mut conditions), 4);
         assert_eq!(conditions.last().map(|c| c.2), Some("ScaleUpLimit"));
     }
 
@@ -663,15 +676,24 @@ mod tests {
         // The defaults: scale up by max(4 pods, 100%) per 15 s.
         let b = behavior(Some(("Max", &[("Pods", 4, 15), ("Percent", 100, 15)])), Some(("Max", &[("Percent", 100, 15)])));
         let mut hpa = HorizontalPodAutoscalerController::default();
-        assert_eq!(hpa.normalize_with_behaviors(&key, &b, 1, 20, 1, 30, 0, &mut conditions), 5);
+        assert_eq!(hpa.normalize_with_behaviors(&key, &b, Counts { current: 1, proposal: 20, min: 1, max: 30 }, 0, &mut conditions), 5);
         hpa.record_scale(&key, Some(&b), 1, 5, 0);
         // Within the period the 4 pods added count: nothing more yet.
-        assert_eq!(hpa.normalize_with_behaviors(&key, &b, 5, 20, 1, 30, 10_000, &mut conditions), 5);
+        assert_eq!(
+            hpa.normalize_with_behaviors(&key, &b, Counts { current: 5, proposal: 20, min: 1, max: 30 }, 10_000, &mut conditions),
+            5
+        );
         assert_eq!(conditions.last().map(|c| (c.1, c.2)), Some(("True", "ScaleUpLimit")));
         // After it, 100% of 5.
-        assert_eq!(hpa.normalize_with_behaviors(&key, &b, 5, 20, 1, 30, 15_000, &mut conditions), 10);
+        assert_eq!(
+            hpa.normalize_with_behaviors(&key, &b, Counts { current: 5, proposal: 20, min: 1, max: 30 }, 15_000, &mut conditions),
+            10
+        );
         // Max replicas bound before the rate does.
-        assert_eq!(hpa.normalize_with_behaviors(&key, &b, 10, 50, 1, 12, 30_000, &mut conditions), 12);
+        assert_eq!(
+            hpa.normalize_with_behaviors(&key, &b, Counts { current: 10, proposal: 50, min: 1, max: 12 }, 30_000, &mut conditions),
+            12
+        );
         assert_eq!(conditions.last().map(|c| c.2), Some("TooManyReplicas"));
         // Scale down by at most 1 pod or 10% per minute, whichever is more (Max) or less (Min).
         let down = |select| behavior(None, Some((select, &[("Pods", 1, 60), ("Percent", 10, 60)])));
@@ -681,7 +703,7 @@ mod tests {
         assert_eq!(Rules::of(b.scale_down.as_ref(), 0).scale_down_limit(40, &History::default(), 0), 39);
         let b = down("Disabled");
         let mut hpa = HorizontalPodAutoscalerController::default();
-        assert_eq!(hpa.normalize_with_behaviors(&key, &b, 40, 2, 1, 50, 0, &mut conditions), 40);
+        assert_eq!(hpa.normalize_with_behaviors(&key, &b, Counts { current: 40, proposal: 2, min: 1, max: 50 }, 0, &mut conditions), 40);
         assert_eq!(conditions.last().map(|c| c.2), Some("ScaleDownLimit"));
     }
 }
