@@ -1,4 +1,5 @@
-//! `pkg/apis/autoscaling/validation`: an HPA's spec.behavior (`validateBehavior`).
+//! `pkg/apis/autoscaling/validation`: an HPA's spec.behavior (`validateBehavior`); and the
+//! VerticalPodAutoscaler CRD's schema.
 use k8s_openapi::api::autoscaling::v2::{HPAScalingRules, HorizontalPodAutoscalerBehavior};
 
 use super::FieldError;
@@ -50,4 +51,14 @@ fn scaling_rules(rules: &HPAScalingRules, path: &str, errs: &mut Vec<FieldError>
             errs.push(FieldError::invalid(&period_path, policy.period_seconds.to_string(), &detail));
         }
     }
+}
+
+/// The VPA CRD's schema checks: a targetRef, and an updateMode of its enum.
+pub(super) fn vertical_pod_autoscaler(vpa: &crate::api::VerticalPodAutoscaler, errs: &mut Vec<FieldError>) {
+    let spec = vpa.spec.as_ref();
+    if spec.and_then(|s| s.target_ref.as_ref()).is_none() {
+        errs.push(FieldError::required("spec.targetRef", ""));
+    }
+    let mode = spec.and_then(|s| s.update_policy.as_ref()).and_then(|p| p.update_mode.as_deref());
+    super::one_of("spec.updatePolicy.updateMode", mode, &["Off", "Initial", "Recreate", "InPlaceOrRecreate", "Auto"], errs);
 }

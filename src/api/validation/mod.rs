@@ -347,6 +347,7 @@ pub fn validate(object: &Object) -> Vec<FieldError> {
             }
         }
         Object::NetworkPolicy(np) => network_policy::validate(np, &mut errs),
+        Object::VerticalPodAutoscaler(vpa) => autoscaling::vertical_pod_autoscaler(vpa, &mut errs),
         Object::PriorityClass(pc) => {
             let name = pc.metadata.name.as_deref().unwrap_or("");
             let system = matches!(name, "system-node-critical" | "system-cluster-critical");
