@@ -12,14 +12,13 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
-use super::{running_pods, selector, INTERVAL_MS};
+use super::{running_pods, selector, ControlLoop, Informers, INTERVAL_MS};
 use crate::api::quantity::parse_milli;
 use crate::api::vertical_pod_autoscaler::{
     ContainerResourcePolicy, RecommendedContainerResources, RecommendedPodResources, Resources, VerticalPodAutoscalerCondition,
 };
 use crate::api::{Key, Object, VerticalPodAutoscaler};
-use crate::apiserver::{timestamp, Client, WatchEvent};
-use crate::controllers::{Controller, Store, WorkQueue};
+use crate::apiserver::{timestamp, Client};
 
 const SAFETY_MARGIN: f64 = 0.15;
 const POD_MIN_CPU_MILLI: f64 = 25.0;
@@ -29,12 +28,9 @@ const DAY_MS: f64 = 86_400_000.0;
 const MAX_SAMPLES: usize = 7 * 1440;
 
 #[derive(Default)]
-pub struct VpaRecommender {
-    vpas: Store,
-    pods: Store,
+pub struct Recommender {
     /// Per VPA, per container name: what was observed.
     history: BTreeMap<Key, BTreeMap<String, History>>,
-    queue: WorkQueue,
 }
 
 #[derive(Default)]
@@ -46,41 +42,19 @@ struct History {
     samples: u64,
 }
 
-impl Controller for VpaRecommender {
-    fn name(&self) -> &'static str {
-        "vpa-recommender"
-    }
+impl ControlLoop for Recommender {
+    const NAME: &'static str = "vpa-recommender";
 
-    fn watches(&self, event: &WatchEvent) -> bool {
-        matches!(&*event.object, Object::VerticalPodAutoscaler(_) | Object::Pod(_))
-    }
-
-    fn on_event(&mut self, event: &WatchEvent) {
-        let key = Key::of(&event.object);
-        if let Object::Pod(_) = &*event.object {
-            return self.pods.apply(event);
-        }
-        let known = self.vpas.get(&key).is_some();
-        self.vpas.apply(event);
-        if !known {
-            self.queue.add(key);
-        }
-    }
-
-    fn queue(&mut self) -> &mut WorkQueue {
-        &mut self.queue
-    }
-
-    fn sync(&mut self, key: &Key, client: &mut Client) {
-        let Some(object) = self.vpas.get(key).cloned() else {
+    fn sync(&mut self, informers: &mut Informers, key: &Key, client: &mut Client) {
+        let Some(object) = informers.vpas.get(key).cloned() else {
             self.history.remove(key);
             return;
         };
         let Object::VerticalPodAutoscaler(vpa) = &*object else { return };
         let now = client.now_ms();
-        self.queue.add_at(key.clone(), now.saturating_add(INTERVAL_MS));
+        informers.queue.add_at(key.clone(), now.saturating_add(INTERVAL_MS));
         let Some(selector) = selector(vpa, client) else { return };
-        let pods = running_pods(self.pods.values(), &key.namespace, &selector);
+        let pods = running_pods(informers.pods.values(), &key.namespace, &selector);
         let metrics = client.container_metrics(&key.namespace);
         let history = self.history.entry(key.clone()).or_default();
         let mut names: Vec<String> = Vec::new();

@@ -3,57 +3,30 @@
 //! the running pods whose requests are outside the recommended range [lowerBound, upperBound],
 //! when the workload has at least 2 live replicas (`--min-replicas`) and at most half of them
 //! per pass (`--eviction-tolerance` 0.5, at least one).
-use super::{running_pods, selector, INTERVAL_MS};
+use super::{running_pods, selector, ControlLoop, Informers, INTERVAL_MS};
 use crate::api::quantity::parse_milli;
 use crate::api::vertical_pod_autoscaler::Resources;
 use crate::api::{Key, Object, Pod, VerticalPodAutoscaler};
-use crate::apiserver::{Client, WatchEvent};
-use crate::controllers::{Controller, Store, WorkQueue};
+use crate::apiserver::Client;
 
 const MIN_REPLICAS: usize = 2;
 const EVICTION_TOLERANCE: f64 = 0.5;
 
 #[derive(Default)]
-pub struct VpaUpdater {
-    vpas: Store,
-    pods: Store,
-    queue: WorkQueue,
-}
+pub struct Updater;
 
-impl Controller for VpaUpdater {
-    fn name(&self) -> &'static str {
-        "vpa-updater"
-    }
+impl ControlLoop for Updater {
+    const NAME: &'static str = "vpa-updater";
 
-    fn watches(&self, event: &WatchEvent) -> bool {
-        matches!(&*event.object, Object::VerticalPodAutoscaler(_) | Object::Pod(_))
-    }
-
-    fn on_event(&mut self, event: &WatchEvent) {
-        let key = Key::of(&event.object);
-        if let Object::Pod(_) = &*event.object {
-            return self.pods.apply(event);
-        }
-        let known = self.vpas.get(&key).is_some();
-        self.vpas.apply(event);
-        if !known {
-            self.queue.add(key);
-        }
-    }
-
-    fn queue(&mut self) -> &mut WorkQueue {
-        &mut self.queue
-    }
-
-    fn sync(&mut self, key: &Key, client: &mut Client) {
-        let Some(object) = self.vpas.get(key).cloned() else { return };
+    fn sync(&mut self, informers: &mut Informers, key: &Key, client: &mut Client) {
+        let Some(object) = informers.vpas.get(key).cloned() else { return };
         let Object::VerticalPodAutoscaler(vpa) = &*object else { return };
-        self.queue.add_at(key.clone(), client.now_ms().saturating_add(INTERVAL_MS));
+        informers.queue.add_at(key.clone(), client.now_ms().saturating_add(INTERVAL_MS));
         if vpa.update_mode() != "Recreate" {
             return;
         }
         let Some(selector) = selector(vpa, client) else { return };
-        let pods = running_pods(self.pods.values(), &key.namespace, &selector);
+        let pods = running_pods(informers.pods.values(), &key.namespace, &selector);
         if pods.len() < MIN_REPLICAS {
             return;
         }
