@@ -270,8 +270,10 @@ impl Kubelet {
 
     /// A kubelet that starts again (or reaches the API server again) finds its Node already
     /// registered: it posts a Ready status and renews its Lease (registering anew if the Node
-    /// is gone); returns the heartbeat timers.
-    pub fn rejoin(&self, client: &mut Client) -> Vec<(u64, Timer)> {
+    /// is gone); returns the heartbeat timers. The eviction manager starts afresh, since the
+    /// posted status says MemoryPressure=False.
+    pub fn rejoin(&mut self, client: &mut Client) -> Vec<(u64, Timer)> {
+        self.eviction = Default::default();
         if client.get(&Key::new("Node", "", &self.config.name)).is_err() {
             return self.register(client).unwrap_or_default();
         }
