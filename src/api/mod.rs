@@ -1,11 +1,13 @@
 //! The Kubernetes API as kubeglass knows it: kinds, manifests, validation, quantities,
-//! labels and selectors. Every object is a real k8s-openapi type; nothing here is a copy.
+//! labels and selectors. Every object is a real k8s-openapi type; nothing here is a copy,
+//! except the VerticalPodAutoscaler, a custom resource k8s-openapi does not have.
 pub mod labels;
 pub mod manifest;
 pub mod quantity;
 pub mod scheduling;
 pub mod status;
 pub mod validation;
+pub mod vertical_pod_autoscaler;
 
 use std::sync::Arc;
 
@@ -21,6 +23,7 @@ pub use k8s_openapi::api::networking::v1::{Ingress, IngressClass, NetworkPolicy}
 pub use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 pub use k8s_openapi::api::scheduling::v1::PriorityClass;
 pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+pub use vertical_pod_autoscaler::VerticalPodAutoscaler;
 
 /// What the API server knows about one kind: its names, its group and whether it is namespaced.
 #[derive(Debug, PartialEq, Eq)]
@@ -134,6 +137,7 @@ kinds! {
     NetworkPolicy => NetworkPolicy, "networkpolicies", "networkpolicy", ["netpol"], true;
     PodDisruptionBudget => PodDisruptionBudget, "poddisruptionbudgets", "poddisruptionbudget", ["pdb"], true;
     PriorityClass => PriorityClass, "priorityclasses", "priorityclass", ["pc"], false;
+    VerticalPodAutoscaler => VerticalPodAutoscaler, "verticalpodautoscalers", "verticalpodautoscaler", ["vpa"], true;
 }
 
 /// Looks a kind up by its `kind` field, e.g. `Deployment`.

@@ -22,6 +22,8 @@ pub fn mutate(api: &ApiServer, object: &mut Object) -> Result<(), ApiError> {
     limit_ranger_defaults(pod, &limit_range_items(api, &namespace));
     priority(api, pod)?;
     default_toleration_seconds(pod);
+    // MutatingAdmissionWebhook: the VPA admission controller, after the built-in plugins.
+    super::vpa_admission::mutate(api, pod);
     Ok(())
 }
 

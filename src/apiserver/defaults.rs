@@ -150,8 +150,11 @@ pub fn apply(object: &mut Object) {
                 }
                 // Only a behavior that is given is completed; none stays none.
                 if let Some(behavior) = spec.behavior.as_mut() {
-                    scaling_rules(behavior.scale_up.get_or_insert_with(Default::default), 0, &[("Pods", 4), ("Percent", 100)]);
-                    scaling_rules(behavior.scale_down.get_or_insert_with(Default::default), 300, &[("Percent", 100)]);
+                    let up = behavior.scale_up.get_or_insert_with(Default::default);
+                    up.stabilization_window_seconds.get_or_insert(0);
+                    scaling_rules(up, &[("Pods", 4), ("Percent", 100)]);
+                    // The scale-down window stays unset: the controller's flag fills it.
+                    scaling_rules(behavior.scale_down.get_or_insert_with(Default::default), &[("Percent", 100)]);
                 }
             }
         }
@@ -222,8 +225,7 @@ fn cpu_utilization(percent: i32) -> k8s_openapi::api::autoscaling::v2::MetricSpe
 }
 
 /// `GenerateHPAScaleUpRules` / `GenerateHPAScaleDownRules`: the missing parts of a rule.
-fn scaling_rules(rules: &mut HPAScalingRules, window: i32, policies: &[(&str, i32)]) {
-    rules.stabilization_window_seconds.get_or_insert(window);
+fn scaling_rules(rules: &mut HPAScalingRules, policies: &[(&str, i32)]) {
     set(&mut rules.select_policy, "Max");
     rules.policies.get_or_insert_with(|| {
         policies.iter().map(|(t, v)| HPAScalingPolicy { type_: t.to_string(), value: *v, period_seconds: 15 }).collect()

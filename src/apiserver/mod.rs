@@ -13,6 +13,7 @@ mod errors;
 mod etcd_snapshot;
 mod eviction;
 mod metrics;
+mod vpa_admission;
 
 use std::fmt;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub use admission::{format_quantity, usage as quota_usage};
 pub use audit::{Component, Message};
 pub use bootstrap::create_system_objects;
 pub use errors::{ApiError, Reason};
+pub use metrics::ContainerMetrics;
 
 use crate::api::validation;
 use crate::api::{kind_info, Event, Key, KindInfo, Object, ObjectRef, Time};
@@ -107,8 +109,8 @@ pub struct ApiServer {
     watched_revision: i64,
     /// The compactor's last tick: (virtual time, etcd's revision then).
     compactor: (u64, i64),
-    /// metrics.k8s.io: CPU millicores by pod, from the last scrape (see `metrics`).
-    pod_metrics: std::collections::BTreeMap<Key, u64>,
+    /// metrics.k8s.io: each pod's containers' use, from the last scrape (see `metrics`).
+    pod_metrics: std::collections::BTreeMap<Key, Vec<metrics::ContainerMetrics>>,
 }
 
 impl ApiServer {

@@ -63,9 +63,9 @@ impl Faults {
             TimerFate::Drop
         } else if self.reachable(&Component::Kubelet(node.to_string())) {
             TimerFate::Run
-        } else if matches!(timer, Timer::Lease | Timer::NodeStatus) {
-            // Heartbeats that cannot be sent are not sent; the kubelet starts them again when
-            // it is back.
+        } else if matches!(timer, Timer::Lease | Timer::NodeStatus | Timer::Eviction) {
+            // Heartbeats (and eviction passes) that cannot report are not made; the kubelet
+            // starts them again when it is back.
             TimerFate::Drop
         } else {
             TimerFate::Hold

@@ -22,7 +22,7 @@ pub use faults::{parse_component, Target};
 pub use snapshot::{NodeView, PodView, Snapshot};
 
 use crate::api::Key;
-use crate::apiserver::{ApiServer, Client, WatchEvent};
+use crate::apiserver::{ApiServer, Client, ContainerMetrics, WatchEvent};
 use crate::controllers::ControllerManager;
 use crate::kubelet::pod_workers::LogLine;
 use crate::kubelet::{Kubelet, PodUsage, Timer};
@@ -402,7 +402,11 @@ impl Cluster {
             .reachable_usage()
             .into_iter()
             .flat_map(|(_, pods)| pods)
-            .map(|p| (p.pod, p.containers.iter().map(|c| c.cpu_milli).sum()))
+            .map(|p| {
+                let containers =
+                    p.containers.into_iter().map(|c| ContainerMetrics { name: c.name, cpu_milli: c.cpu_milli, memory: c.memory });
+                (p.pod, containers.collect())
+            })
             .collect();
         self.api.set_pod_metrics(usage);
     }

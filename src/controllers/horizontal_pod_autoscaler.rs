@@ -2,13 +2,15 @@
 //! for CPU utilization metrics. Every 15 s (the sync period) it reads the pods' CPU from the
 //! resource metrics API, computes `ceil(current × utilization / target)` with the 10%
 //! tolerance and upstream's handling of unready and missing pods (`replica_calculator.go`),
-//! keeps the highest recommendation of the last 5 minutes before scaling down
-//! (stabilization), caps a scale-up at max(2 × current, 4), clamps to [min, max], and
-//! scales the target, with upstream's events and conditions.
+//! stabilizes the recommendation (without spec.behavior: the highest of the last 5 minutes,
+//! a scale-up capped at max(2 × current, 4); with it: its stabilization windows and its rate
+//! policies over the rescales of each policy's period, `horizontal.go`), clamps to
+//! [min, max], and scales the target, with upstream's events and conditions.
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::autoscaling::v2::{
-    HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, MetricStatus, MetricValueStatus, ResourceMetricStatus,
+    HPAScalingRules, HorizontalPodAutoscaler, HorizontalPodAutoscalerBehavior, HorizontalPodAutoscalerCondition, MetricStatus,
+    MetricValueStatus, ResourceMetricStatus,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -31,8 +33,8 @@ const CPU_METRIC: &str = "cpu resource utilization (percentage of request)";
 #[derive(Default)]
 pub struct HorizontalPodAutoscalerController {
     hpas: Store,
-    /// Per HPA: the recommendations of the stabilization window, (time, replicas).
-    recommendations: BTreeMap<Key, Vec<(u64, i32)>>,
+    /// Per HPA: what stabilization and the behavior policies look back on.
+    history: BTreeMap<Key, History>,
     queue: WorkQueue,
 }
 
@@ -61,7 +63,7 @@ impl Controller for HorizontalPodAutoscalerController {
 
     fn sync(&mut self, key: &Key, client: &mut Client) {
         let Some(object) = self.hpas.get(key).cloned() else {
-            self.recommendations.remove(key);
+            self.history.remove(key);
             return;
         };
         let Object::HorizontalPodAutoscaler(hpa) = &*object else { return };
@@ -69,6 +71,12 @@ impl Controller for HorizontalPodAutoscalerController {
         let mut status = hpa.status.clone().unwrap_or_default();
         let outcome = self.reconcile(key, hpa, client);
         let now = client.now_ms();
+        // As upstream, AbleToScale comes first: set once the target's scale is read, then
+        // refined by what follows.
+        if !matches!(&outcome, Err(((condition, _, _), _)) if *condition == "AbleToScale") {
+            let message = "the HPA controller was able to get the target's current scale";
+            set_condition(&mut status.conditions, "AbleToScale", "True", "SucceededGetScale", message, now);
+        }
         match outcome {
             Err(((condition, reason, message), current)) => {
                 if current.is_some() {
@@ -76,16 +84,6 @@ impl Controller for HorizontalPodAutoscalerController {
                 }
                 client.event(&object, "Warning", reason, message.clone());
                 set_condition(&mut status.conditions, condition, "False", reason, &message, now);
-                if condition == "ScalingActive" {
-                    set_condition(
-                        &mut status.conditions,
-                        "AbleToScale",
-                        "True",
-                        "SucceededGetScale",
-                        "the HPA controller was able to get the target's current scale",
-                        now,
-                    );
-                }
             }
             Ok(result) => {
                 status.current_replicas = Some(result.current);
@@ -105,6 +103,8 @@ impl Controller for HorizontalPodAutoscalerController {
                     });
                     match scaled {
                         Ok(_) => {
+                            let behavior = hpa.spec.as_ref().and_then(|s| s.behavior.as_ref());
+                            self.record_scale(key, behavior, result.current, desired, now);
                             client.event(&object, "Normal", "SuccessfulRescale", format!("New size: {desired}; reason: {}", result.reason));
                             let message = format!("the HPA controller was able to update the target scale to {desired}");
                             set_condition(&mut status.conditions, "AbleToScale", "True", "SucceededRescale", &message, now);
@@ -130,6 +130,16 @@ impl Controller for HorizontalPodAutoscalerController {
     }
 }
 
+/// What one HPA's normalization looks back on.
+#[derive(Default)]
+struct History {
+    /// Recent recommendations, (time, replicas): the stabilization windows.
+    recommendations: Vec<(u64, i32)>,
+    /// Rescales within the policies' periods, (time, replicas added) and (time, removed).
+    scale_ups: Vec<(u64, i32)>,
+    scale_downs: Vec<(u64, i32)>,
+}
+
 /// What one reconcile decided.
 struct Outcome {
     target: Key,
@@ -137,7 +147,7 @@ struct Outcome {
     desired: i32,
     reason: String,
     metric: Option<MetricStatus>,
-    conditions: Vec<(&'static str, &'static str, &'static str, String)>,
+    conditions: Conditions,
 }
 
 /// A failed step: (condition, reason, message).
@@ -187,75 +197,51 @@ impl HorizontalPodAutoscalerController {
                 conditions: vec![("ScalingActive", "False", "ScalingDisabled", message)],
             });
         }
-        let mut conditions = Vec::new();
-        let (proposal, reason, metric) = if current > max {
-            (max, "Current number of replicas above Spec.MaxReplicas".to_string(), None)
+        // Out of range: straight back into it, without metrics or rate limits.
+        let out_of_range = if current > max {
+            Some((max, "Current number of replicas above Spec.MaxReplicas"))
         } else if current < min {
-            (min, "Current number of replicas below Spec.MinReplicas".to_string(), None)
+            Some((min, "Current number of replicas below Spec.MinReplicas"))
         } else {
-            let target_utilization = spec
-                .metrics
-                .iter()
-                .flatten()
-                .find_map(|m| m.resource.as_ref().filter(|r| r.name == "cpu").and_then(|r| r.target.average_utilization))
-                .ok_or((
-                    ("ScalingActive", "FailedGetResourceMetric", "only cpu utilization metrics are supported here".to_string()),
-                    Some(current),
-                ))?;
-            let selector = selector.and_then(|s| Selector::from_api(&s).ok()).unwrap_or_default();
-            let (replicas, utilization, average) =
-                self.cpu_replicas(client, &key.namespace, &selector, current, target_utilization).map_err(|f| (f, Some(current)))?;
-            let message = format!("the HPA was able to successfully calculate a replica count from {CPU_METRIC}");
-            conditions.push(("ScalingActive", "True", "ValidMetricFound", message));
-            let metric = MetricStatus {
-                type_: "Resource".to_string(),
-                resource: Some(ResourceMetricStatus {
-                    name: "cpu".to_string(),
-                    current: MetricValueStatus {
-                        average_utilization: Some(utilization),
-                        average_value: Some(Quantity(format!("{average}m"))),
-                        value: None,
-                    },
-                }),
-                ..Default::default()
-            };
-            let reason = if replicas > current { format!("{CPU_METRIC} above target") } else { "All metrics below target".to_string() };
-            (replicas, reason, Some(metric))
+            None
         };
+        if let Some((desired, reason)) = out_of_range {
+            return Ok(Outcome { target, current, desired, reason: reason.to_string(), metric: None, conditions: Vec::new() });
+        }
+        let mut conditions = Vec::new();
+        let target_utilization = spec
+            .metrics
+            .iter()
+            .flatten()
+            .find_map(|m| m.resource.as_ref().filter(|r| r.name == "cpu").and_then(|r| r.target.average_utilization))
+            .ok_or((
+                ("ScalingActive", "FailedGetResourceMetric", "only cpu utilization metrics are supported here".to_string()),
+                Some(current),
+            ))?;
+        let selector = selector.and_then(|s| Selector::from_api(&s).ok()).unwrap_or_default();
+        let (proposal, utilization, average) =
+            self.cpu_replicas(client, &key.namespace, &selector, current, target_utilization).map_err(|f| (f, Some(current)))?;
+        let message = format!("the HPA was able to successfully calculate a replica count from {CPU_METRIC}");
+        conditions.push(("ScalingActive", "True", "ValidMetricFound", message));
+        let metric = MetricStatus {
+            type_: "Resource".to_string(),
+            resource: Some(ResourceMetricStatus {
+                name: "cpu".to_string(),
+                current: MetricValueStatus {
+                    average_utilization: Some(utilization),
+                    average_value: Some(Quantity(format!("{average}m"))),
+                    value: None,
+                },
+            }),
+            ..Default::default()
+        };
+        let reason = if proposal > current { format!("{CPU_METRIC} above target") } else { "All metrics below target".to_string() };
         let now = client.now_ms();
-        // spec.behavior's stabilization windows (defaulted when behavior is given).
-        let windows = spec.behavior.as_ref().map(|b| {
-            let seconds = |rules: Option<&k8s_openapi::api::autoscaling::v2::HPAScalingRules>, default: i32| {
-                u64::try_from(rules.and_then(|r| r.stabilization_window_seconds).unwrap_or(default).max(0))
-                    .unwrap_or(0)
-                    .saturating_mul(1000)
-            };
-            (seconds(b.scale_up.as_ref(), 0), seconds(b.scale_down.as_ref(), 300))
-        });
-        let stabilized = self.stabilize(key, proposal, current, windows, now);
-        conditions.push(if stabilized < proposal {
-            (
-                "AbleToScale",
-                "True",
-                "ScaleUpStabilized",
-                "recent recommendations were lower than current one, applying the lowest recent recommendation".to_string(),
-            )
-        } else if stabilized > proposal {
-            (
-                "AbleToScale",
-                "True",
-                "ScaleDownStabilized",
-                "recent recommendations were higher than current one, applying the highest recent recommendation".to_string(),
-            )
-        } else {
-            ("AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size".to_string())
-        });
-        let (desired, limited) = limit(current, stabilized, min, max);
-        conditions.push(match limited {
-            None => ("ScalingLimited", "False", "DesiredWithinRange", "the desired count is within the acceptable range".to_string()),
-            Some((reason, message)) => ("ScalingLimited", "True", reason, message.to_string()),
-        });
-        Ok(Outcome { target, current, desired, reason, metric, conditions })
+        let desired = match spec.behavior.as_ref() {
+            None => self.normalize(key, Counts { current, proposal, min, max }, now, &mut conditions),
+            Some(behavior) => self.normalize_with_behaviors(key, behavior, Counts { current, proposal, min, max }, now, &mut conditions),
+        };
+        Ok(Outcome { target, current, desired, reason, metric: Some(metric), conditions })
     }
 
     /// `GetResourceReplicas`: the replica count the pods' CPU use asks for, the utilization
@@ -327,40 +313,242 @@ impl HorizontalPodAutoscalerController {
         Ok((replicas, utilization, average))
     }
 
-    /// Stabilization. Without spec.behavior (`stabilizeRecommendation`): the highest
-    /// recommendation of the last 5 minutes. With it (`stabilizeRecommendationWithBehaviors`):
-    /// the current count, raised to the lowest recommendation of the scale-up window and
-    /// lowered to the highest of the scale-down window.
-    fn stabilize(&mut self, key: &Key, proposal: i32, current: i32, windows: Option<(u64, u64)>, now: u64) -> i32 {
-        let longest = windows.map_or(DOWNSCALE_STABILIZATION_MS, |(up, down)| up.max(down));
-        let history = self.recommendations.entry(key.clone()).or_default();
-        history.retain(|(at, _)| now.saturating_sub(*at) < longest);
-        let within = |span: u64| history.iter().filter(move |(at, _)| now.saturating_sub(*at) < span).map(|(_, r)| *r);
-        let stabilized = match windows {
-            None => within(longest).fold(proposal, i32::max),
-            Some((up, down)) => current.max(within(up).fold(proposal, i32::min)).min(within(down).fold(proposal, i32::max)),
+    /// `normalizeDesiredReplicas` (no spec.behavior): the highest recommendation of the last
+    /// 5 minutes (`stabilizeRecommendation`), then the legacy limits.
+    fn normalize(&mut self, key: &Key, counts: Counts, now: u64, conditions: &mut Conditions) -> i32 {
+        let Counts { current, proposal, min, max } = counts;
+        let history = self.history.entry(key.clone()).or_default();
+        // A recommendation exactly at the cutoff still counts here (upstream: `Before(cutoff)`).
+        history.recommendations.retain(|(at, _)| now.saturating_sub(*at) <= DOWNSCALE_STABILIZATION_MS);
+        let stabilized = history.recommendations.iter().map(|(_, r)| *r).fold(proposal, i32::max);
+        history.recommendations.push((now, proposal));
+        conditions.push(if stabilized == proposal { ready_for_new_scale() } else { stabilized_condition(false) });
+        let (desired, reason, message) = limit(current, stabilized, min, max);
+        conditions.push(("ScalingLimited", if desired == stabilized { "False" } else { "True" }, reason, message.to_string()));
+        desired
+    }
+
+    /// `normalizeDesiredReplicasWithBehaviors`: the stabilization windows of spec.behavior
+    /// (`stabilizeRecommendationWithBehaviors`), then its rate policies
+    /// (`convertDesiredReplicasWithBehaviorRate`).
+    fn normalize_with_behaviors(
+        &mut self,
+        key: &Key,
+        behavior: &HorizontalPodAutoscalerBehavior,
+        counts: Counts,
+        now: u64,
+        conditions: &mut Conditions,
+    ) -> i32 {
+        let Counts { current, proposal, min, max } = counts;
+        let up = Rules::of(behavior.scale_up.as_ref(), 0);
+        // The scale-down window is left unset by defaulting; the controller's flag fills it
+        // (`maybeInitScaleDownStabilizationWindow`).
+        let down = Rules::of(behavior.scale_down.as_ref(), DOWNSCALE_STABILIZATION_MS);
+        let history = self.history.entry(key.clone()).or_default();
+        let within = |span: u64| history.recommendations.iter().filter(move |(at, _)| now.saturating_sub(*at) < span).map(|(_, r)| *r);
+        let lowest = within(up.window_ms).fold(proposal, i32::min);
+        let highest = within(down.window_ms).fold(proposal, i32::max);
+        let stabilized = current.max(lowest).min(highest);
+        let longest = up.window_ms.max(down.window_ms);
+        history.recommendations.retain(|(at, _)| now.saturating_sub(*at) < longest);
+        history.recommendations.push((now, proposal));
+        conditions.push(if stabilized == proposal { ready_for_new_scale() } else { stabilized_condition(proposal >= current) });
+        let (desired, reason, message) = if stabilized > current {
+            let limit = up.scale_up_limit(current, history, now).max(current);
+            if max > limit {
+                clamp_above(stabilized, limit, "ScaleUpLimit", "the desired replica count is increasing faster than the maximum scale rate")
+            } else {
+                clamp_above(stabilized, max, "TooManyReplicas", "the desired replica count is more than the maximum replica count")
+            }
+        } else if stabilized < current {
+            let limit = down.scale_down_limit(current, history, now).min(current);
+            if min < limit {
+                clamp_below(
+                    stabilized,
+                    limit,
+                    "ScaleDownLimit",
+                    "the desired replica count is decreasing faster than the maximum scale rate",
+                )
+            } else {
+                clamp_below(stabilized, min, "TooFewReplicas", "the desired replica count is less than the minimum replica count")
+            }
+        } else {
+            within_range(stabilized)
         };
-        history.push((now, proposal));
-        stabilized
+        conditions.push(("ScalingLimited", if desired == stabilized { "False" } else { "True" }, reason, message.to_string()));
+        desired
+    }
+
+    /// `storeScaleEvent`: with spec.behavior, a rescale counts against the policies of its
+    /// direction for their periods.
+    fn record_scale(&mut self, key: &Key, behavior: Option<&HorizontalPodAutoscalerBehavior>, from: i32, to: i32, now: u64) {
+        let Some(behavior) = behavior else { return };
+        let history = self.history.entry(key.clone()).or_default();
+        let (rules, events, change) = if to > from {
+            (behavior.scale_up.as_ref(), &mut history.scale_ups, to.saturating_sub(from))
+        } else {
+            (behavior.scale_down.as_ref(), &mut history.scale_downs, from.saturating_sub(to))
+        };
+        let longest = Rules::of(rules, 0).policies.iter().map(|p| p.period_ms).max().unwrap_or(0);
+        events.retain(|(at, _)| now.saturating_sub(*at) < longest);
+        events.push((now, change));
     }
 }
 
-/// `convertDesiredReplicasWithRules`: a scale-up is capped at max(2 × current, 4), and the
-/// result clamped to [min, max]; returns why it was limited, if it was.
-fn limit(current: i32, desired: i32, min: i32, max: i32) -> (i32, Option<(&'static str, &'static str)>) {
-    let scale_up_limit = current.saturating_mul(2).max(4);
-    let allowed = max.min(scale_up_limit);
-    if desired < min {
-        (min, Some(("TooFewReplicas", "the desired replica count is less than the minimum replica count")))
-    } else if desired > allowed {
-        let why = if scale_up_limit < max {
-            ("ScaleUpLimit", "the desired replica count is increasing faster than the maximum scale rate")
-        } else {
-            ("TooManyReplicas", "the desired replica count is more than the maximum replica count")
+/// What a normalization starts from: the target's replicas, the metrics' proposal, and the
+/// HPA's bounds.
+#[derive(Clone, Copy)]
+struct Counts {
+    current: i32,
+    proposal: i32,
+    min: i32,
+    max: i32,
+}
+
+/// One direction of spec.behavior, with the defaults the controller applies.
+struct Rules {
+    window_ms: u64,
+    select: SelectPolicy,
+    policies: Vec<Policy>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum SelectPolicy {
+    Max,
+    Min,
+    Disabled,
+}
+
+struct Policy {
+    percent: bool,
+    value: i32,
+    period_ms: u64,
+}
+
+impl Rules {
+    fn of(rules: Option<&HPAScalingRules>, default_window_ms: u64) -> Rules {
+        let seconds = |s: i32| u64::try_from(s).unwrap_or(0).saturating_mul(1000);
+        Rules {
+            window_ms: rules.and_then(|r| r.stabilization_window_seconds).map_or(default_window_ms, seconds),
+            select: match rules.and_then(|r| r.select_policy.as_deref()) {
+                Some("Min") => SelectPolicy::Min,
+                Some("Disabled") => SelectPolicy::Disabled,
+                _ => SelectPolicy::Max,
+            },
+            policies: rules
+                .and_then(|r| r.policies.as_ref())
+                .into_iter()
+                .flatten()
+                .map(|p| Policy { percent: p.type_ == "Percent", value: p.value, period_ms: seconds(p.period_seconds) })
+                .collect(),
+        }
+    }
+
+    /// The replica count at the start of a policy's period: the current count without the
+    /// changes made within it (`getReplicasChangePerPeriod`).
+    fn period_start(current: i32, policy: &Policy, history: &History, now: u64) -> i32 {
+        let changed = |events: &[(u64, i32)]| {
+            events.iter().filter(|(at, _)| now.saturating_sub(*at) < policy.period_ms).fold(0i32, |sum, (_, n)| sum.saturating_add(*n))
         };
-        (allowed, Some(why))
+        current.saturating_sub(changed(&history.scale_ups)).saturating_add(changed(&history.scale_downs))
+    }
+
+    /// `calculateScaleUpLimitWithScalingRules`: the most replicas the policies allow now
+    /// (`Max`: the largest change any policy allows; `Min`: the smallest).
+    fn scale_up_limit(&self, current: i32, history: &History, now: u64) -> i32 {
+        let proposals = self.policies.iter().map(|p| {
+            let start = Self::period_start(current, p, history, now);
+            if p.percent {
+                // Rounded up, or a small target could never grow.
+                ceil(f64::from(start) * (1.0 + f64::from(p.value) / 100.0))
+            } else {
+                start.saturating_add(p.value)
+            }
+        });
+        match self.select {
+            SelectPolicy::Disabled => current,
+            SelectPolicy::Min => proposals.fold(i32::MAX, i32::min),
+            SelectPolicy::Max => proposals.fold(i32::MIN, i32::max),
+        }
+    }
+
+    /// `calculateScaleDownLimitWithBehaviors`: the fewest replicas the policies allow now.
+    fn scale_down_limit(&self, current: i32, history: &History, now: u64) -> i32 {
+        let proposals = self.policies.iter().map(|p| {
+            let start = Self::period_start(current, p, history, now);
+            if p.percent {
+                // Go's int32() truncates toward zero.
+                (f64::from(start) * (1.0 - f64::from(p.value) / 100.0)) as i32
+            } else {
+                start.saturating_sub(p.value)
+            }
+        });
+        match self.select {
+            SelectPolicy::Disabled => current,
+            SelectPolicy::Min => proposals.fold(i32::MIN, i32::max),
+            SelectPolicy::Max => proposals.fold(i32::MAX, i32::min),
+        }
+    }
+}
+
+/// The conditions one normalization sets: (type, status, reason, message).
+type Conditions = Vec<(&'static str, &'static str, &'static str, String)>;
+
+fn ready_for_new_scale() -> (&'static str, &'static str, &'static str, String) {
+    ("AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size".to_string())
+}
+
+fn stabilized_condition(up: bool) -> (&'static str, &'static str, &'static str, String) {
+    if up {
+        (
+            "AbleToScale",
+            "True",
+            "ScaleUpStabilized",
+            "recent recommendations were lower than current one, applying the lowest recent recommendation".to_string(),
+        )
     } else {
-        (desired, None)
+        (
+            "AbleToScale",
+            "True",
+            "ScaleDownStabilized",
+            "recent recommendations were higher than current one, applying the highest recent recommendation".to_string(),
+        )
+    }
+}
+
+/// A replica count and why it is what it is: (replicas, ScalingLimited reason, message).
+type Limited = (i32, &'static str, &'static str);
+
+fn within_range(desired: i32) -> Limited {
+    (desired, "DesiredWithinRange", "the desired count is within the acceptable range")
+}
+
+fn clamp_above(desired: i32, limit: i32, reason: &'static str, message: &'static str) -> Limited {
+    if desired > limit {
+        (limit, reason, message)
+    } else {
+        within_range(desired)
+    }
+}
+
+fn clamp_below(desired: i32, limit: i32, reason: &'static str, message: &'static str) -> Limited {
+    if desired < limit {
+        (limit, reason, message)
+    } else {
+        within_range(desired)
+    }
+}
+
+/// `convertDesiredReplicasWithRules` (no spec.behavior): a scale-up is capped at
+/// max(2 × current, 4), and the result clamped to [min, max].
+fn limit(current: i32, desired: i32, min: i32, max: i32) -> Limited {
+    let scale_up_limit = current.saturating_mul(2).max(4);
+    if desired < min {
+        (min, "TooFewReplicas", "the desired replica count is less than the minimum replica count")
+    } else if max > scale_up_limit {
+        clamp_above(desired, scale_up_limit, "ScaleUpLimit", "the desired replica count is increasing faster than the maximum scale rate")
+    } else {
+        clamp_above(desired, max, "TooManyReplicas", "the desired replica count is more than the maximum replica count")
     }
 }
 
@@ -428,6 +616,7 @@ fn set_condition(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k8s_openapi::api::autoscaling::v2::HPAScalingPolicy;
 
     #[test]
     fn the_reference_cases() {
@@ -438,22 +627,83 @@ mod tests {
         // Legacy scale-up limit: 1 → 10 is capped at 4, 3 → 20 at 6.
         assert_eq!(limit(1, 10, 1, 10).0, 4);
         assert_eq!(limit(3, 20, 1, 30).0, 6);
-        assert_eq!(limit(3, 20, 1, 5), (5, Some(("TooManyReplicas", "the desired replica count is more than the maximum replica count"))));
+        assert_eq!(limit(3, 20, 1, 5), (5, "TooManyReplicas", "the desired replica count is more than the maximum replica count"));
+    }
+
+    /// A direction's selectPolicy and its policies: (type, value, periodSeconds).
+    type Direction<'a> = (&'a str, &'a [(&'a str, i32, i32)]);
+
+    fn behavior(up: Option<Direction>, down: Option<Direction>) -> HorizontalPodAutoscalerBehavior {
+        let rules = |(select, policies): Direction| HPAScalingRules {
+            select_policy: Some(select.to_string()),
+            policies: Some(
+                policies.iter().map(|(t, v, p)| HPAScalingPolicy { type_: t.to_string(), value: *v, period_seconds: *p }).collect(),
+            ),
+            stabilization_window_seconds: None,
+            tolerance: None,
+        };
+        HorizontalPodAutoscalerBehavior { scale_up: up.map(rules), scale_down: down.map(rules) }
     }
 
     #[test]
     fn stabilization_windows() {
         let key = Key::new("HorizontalPodAutoscaler", "default", "web");
-        // Legacy: a scale-down waits for the highest recommendation of 5 minutes.
+        let mut conditions = Vec::new();
+        // Legacy: a scale-down waits for the highest recommendation of 5 minutes (inclusive).
         let mut hpa = HorizontalPodAutoscalerController::default();
-        assert_eq!(hpa.stabilize(&key, 6, 6, None, 0), 6);
-        assert_eq!(hpa.stabilize(&key, 2, 6, None, 60_000), 6);
-        assert_eq!(hpa.stabilize(&key, 2, 6, None, 300_001), 2);
+        assert_eq!(hpa.normalize(&key, Counts { current: 6, proposal: 6, min: 1, max: 10 }, 0, &mut conditions), 6);
+        assert_eq!(hpa.normalize(&key, Counts { current: 6, proposal: 2, min: 1, max: 10 }, 60_000, &mut conditions), 6);
+        assert_eq!(hpa.normalize(&key, Counts { current: 6, proposal: 2, min: 1, max: 10 }, 300_000, &mut conditions), 6);
+        assert_eq!(hpa.normalize(&key, Counts { current: 6, proposal: 2, min: 1, max: 10 }, 300_001, &mut conditions), 2);
         // Behavior with a 60 s scale-up window: a scale-up waits for the lowest recommendation.
+        let mut b = behavior(Some(("Max", &[("Percent", 100, 15)])), Some(("Max", &[("Percent", 100, 15)])));
+        if let (Some(up), Some(down)) = (b.scale_up.as_mut(), b.scale_down.as_mut()) {
+            up.stabilization_window_seconds = Some(60);
+            down.stabilization_window_seconds = Some(0);
+        }
         let mut hpa = HorizontalPodAutoscalerController::default();
-        let windows = Some((60_000, 0));
-        assert_eq!(hpa.stabilize(&key, 2, 2, windows, 0), 2);
-        assert_eq!(hpa.stabilize(&key, 8, 2, windows, 30_000), 2);
-        assert_eq!(hpa.stabilize(&key, 8, 2, windows, 61_000), 8);
+        assert_eq!(hpa.normalize_with_behaviors(&key, &b, Counts { current: 2, proposal: 2, min: 1, max: 10 }, 0, &mut conditions), 2);
+        assert_eq!(hpa.normalize_with_behaviors(&key, &b, Counts { current: 2, proposal: 8, min: 1, max: 10 }, 30_000, &mut conditions), 2);
+        assert_eq!(conditions.last().map(|c| c.2), Some("DesiredWithinRange"));
+        assert_eq!(hpa.normalize_with_behaviors(&key, &b, Counts { current: 2, proposal: 8, min: 1, max: 10 }, 61_000, &mut conditions), 4);
+        assert_eq!(conditions.last().map(|c| c.2), Some("ScaleUpLimit"));
+    }
+
+    #[test]
+    fn rate_policies() {
+        let key = Key::new("HorizontalPodAutoscaler", "default", "web");
+        let mut conditions = Vec::new();
+        // The defaults: scale up by max(4 pods, 100%) per 15 s.
+        let b = behavior(Some(("Max", &[("Pods", 4, 15), ("Percent", 100, 15)])), Some(("Max", &[("Percent", 100, 15)])));
+        let mut hpa = HorizontalPodAutoscalerController::default();
+        assert_eq!(hpa.normalize_with_behaviors(&key, &b, Counts { current: 1, proposal: 20, min: 1, max: 30 }, 0, &mut conditions), 5);
+        hpa.record_scale(&key, Some(&b), 1, 5, 0);
+        // Within the period the 4 pods added count: nothing more yet.
+        assert_eq!(
+            hpa.normalize_with_behaviors(&key, &b, Counts { current: 5, proposal: 20, min: 1, max: 30 }, 10_000, &mut conditions),
+            5
+        );
+        assert_eq!(conditions.last().map(|c| (c.1, c.2)), Some(("True", "ScaleUpLimit")));
+        // After it, 100% of 5.
+        assert_eq!(
+            hpa.normalize_with_behaviors(&key, &b, Counts { current: 5, proposal: 20, min: 1, max: 30 }, 15_000, &mut conditions),
+            10
+        );
+        // Max replicas bound before the rate does.
+        assert_eq!(
+            hpa.normalize_with_behaviors(&key, &b, Counts { current: 10, proposal: 50, min: 1, max: 12 }, 30_000, &mut conditions),
+            12
+        );
+        assert_eq!(conditions.last().map(|c| c.2), Some("TooManyReplicas"));
+        // Scale down by at most 1 pod or 10% per minute, whichever is more (Max) or less (Min).
+        let down = |select| behavior(None, Some((select, &[("Pods", 1, 60), ("Percent", 10, 60)])));
+        let b = down("Max");
+        assert_eq!(Rules::of(b.scale_down.as_ref(), 0).scale_down_limit(40, &History::default(), 0), 36);
+        let b = down("Min");
+        assert_eq!(Rules::of(b.scale_down.as_ref(), 0).scale_down_limit(40, &History::default(), 0), 39);
+        let b = down("Disabled");
+        let mut hpa = HorizontalPodAutoscalerController::default();
+        assert_eq!(hpa.normalize_with_behaviors(&key, &b, Counts { current: 40, proposal: 2, min: 1, max: 50 }, 0, &mut conditions), 40);
+        assert_eq!(conditions.last().map(|c| c.2), Some("ScaleDownLimit"));
     }
 }

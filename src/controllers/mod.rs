@@ -20,6 +20,7 @@ mod resource_quota;
 mod service_lb;
 mod statefulset;
 mod ttl_after_finished;
+mod vertical_pod_autoscaler;
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
@@ -155,6 +156,8 @@ impl Default for ControllerManager {
                 Box::new(DisruptionController::default()),
                 Box::new(HorizontalPodAutoscalerController::default()),
                 Box::new(ingress_nginx::IngressNginxController::default()),
+                Box::new(vertical_pod_autoscaler::VpaRecommender::default()),
+                Box::new(vertical_pod_autoscaler::VpaUpdater::default()),
             ],
         }
     }

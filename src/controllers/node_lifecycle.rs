@@ -3,7 +3,8 @@
 //! node's Lease last changed; a node silent for longer than the grace period (50 s from 1.32)
 //! gets its conditions set to Unknown, its pods marked not ready, and the
 //! `node.kubernetes.io/unreachable` taints (`not-ready` when the kubelet reports Ready=False);
-//! a cordoned node gets `node.kubernetes.io/unschedulable:NoSchedule` (TaintNodesByCondition).
+//! a cordoned node gets `node.kubernetes.io/unschedulable:NoSchedule` and one under memory
+//! pressure `node.kubernetes.io/memory-pressure:NoSchedule` (TaintNodesByCondition).
 //! Pods on a node with a NoExecute taint are deleted once their toleration runs out (300 s for
 //! the defaults the admission plugin adds). Pods bound to a Node that no longer exists are
 //! deleted at once, as the pod garbage collector does for orphans.
@@ -24,6 +25,7 @@ const GRACE_PERIOD_MS: u64 = 50_000;
 const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
 const NOT_READY: &str = "node.kubernetes.io/not-ready";
 const UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
+const MEMORY_PRESSURE: &str = "node.kubernetes.io/memory-pressure";
 
 #[derive(Default)]
 pub struct NodeLifecycleController {
@@ -121,8 +123,12 @@ impl NodeLifecycleController {
         if n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false) {
             wanted.push((UNSCHEDULABLE, "NoSchedule"));
         }
+        let condition = |type_: &str| n.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == type_).map(|c| c.status.clone());
+        if condition("MemoryPressure").as_deref() == Some("True") {
+            wanted.push((MEMORY_PRESSURE, "NoSchedule"));
+        }
         let taints = n.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
-        let managed = |t: &Taint| [UNREACHABLE, NOT_READY, UNSCHEDULABLE].contains(&t.key.as_str());
+        let managed = |t: &Taint| [UNREACHABLE, NOT_READY, UNSCHEDULABLE, MEMORY_PRESSURE].contains(&t.key.as_str());
         let mut updated: Vec<Taint> =
             taints.iter().filter(|t| !managed(t) || wanted.contains(&(t.key.as_str(), t.effect.as_str()))).cloned().collect();
         for (key, effect) in wanted {

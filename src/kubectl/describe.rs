@@ -1,6 +1,9 @@
 //! `kubectl describe` (`staging/src/k8s.io/kubectl/pkg/describe/describe.go`): pods, nodes,
-//! deployments, replicasets, services, jobs, configmaps, secrets and namespaces in kubectl's layout,
+//! deployments, replicasets, services, jobs, configmaps, secrets, namespaces and the autoscalers
+//! (`describe/autoscaling.rs`) in kubectl's layout,
 //! with the events about each object; other kinds get the common header and events.
+mod autoscaling;
+
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
@@ -138,6 +141,7 @@ fn describe_one(context: &mut Context, object: &Object) -> String {
         Object::ConfigMap(cm) => describe_config_map(context, &mut w, cm),
         Object::Secret(secret) => describe_secret(&mut w, secret),
         Object::Namespace(ns) => describe_namespace(context, &mut w, ns),
+        Object::HorizontalPodAutoscaler(hpa) => autoscaling::describe_hpa(context, &mut w, hpa),
         other => {
             let meta = other.metadata();
             if other.kind().namespaced {

@@ -23,8 +23,15 @@ struct Schema {
     p: Vec<Field>,
 }
 
+/// The built-in kinds' schemas, and those of the custom resources kubeglass serves
+/// (`explain_crd.json`, written from the VerticalPodAutoscaler CRD's schema).
 fn schemas() -> Result<BTreeMap<String, Schema>, String> {
-    serde_json::from_str(include_str!("explain.json")).map_err(|e| format!("error: the OpenAPI schema could not be read: {e}"))
+    let read = |text: &str| -> Result<BTreeMap<String, Schema>, String> {
+        serde_json::from_str(text).map_err(|e| format!("error: the OpenAPI schema could not be read: {e}"))
+    };
+    let mut schemas = read(include_str!("explain.json"))?;
+    schemas.extend(read(include_str!("explain_crd.json"))?);
+    Ok(schemas)
 }
 
 /// The schema name of a kind: `io.k8s.api.apps.v1.Deployment`.

@@ -85,6 +85,8 @@ fn headers(kind: &KindInfo) -> (&'static [&'static str], &'static [&'static str]
         "IngressClass" => (&["NAME", "CONTROLLER", "PARAMETERS", "AGE"], &[]),
         "PodDisruptionBudget" => (&["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"], &[]),
         "PriorityClass" => (&["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"], &[]),
+        // The VPA CRD's additionalPrinterColumns.
+        "VerticalPodAutoscaler" => (&["NAME", "MODE", "CPU", "MEM", "PROVIDED", "AGE"], &[]),
         _ => (&["NAME", "AGE"], &[]),
     }
 }
@@ -407,6 +409,19 @@ fn row(object: &Object, now: u64) -> (Vec<String>, Vec<String>) {
         Object::PriorityClass(pc) => {
             let global = pc.global_default.unwrap_or(false);
             (vec![name, pc.value.to_string(), global.to_string(), created, pc.preemption_policy.clone().unwrap_or_default()], vec![])
+        }
+        Object::VerticalPodAutoscaler(vpa) => {
+            // A CRD column whose JSONPath finds nothing prints empty.
+            let mode = vpa.spec.as_ref().and_then(|s| s.update_policy.as_ref()).and_then(|p| p.update_mode.clone()).unwrap_or_default();
+            let status = vpa.status.as_ref();
+            let first =
+                status.and_then(|s| s.recommendation.as_ref()).and_then(|r| r.container_recommendations.as_ref()).and_then(|r| r.first());
+            let target = |r: &str| first.and_then(|c| c.target.get(r)).map_or(String::new(), |q| q.0.clone());
+            let provided = status
+                .and_then(|s| s.conditions.as_ref())
+                .and_then(|c| c.iter().find(|c| c.type_ == "RecommendationProvided"))
+                .map_or(String::new(), |c| c.status.clone());
+            (vec![name, mode, target("cpu"), target("memory"), provided, created], vec![])
         }
     }
 }

@@ -16,11 +16,6 @@ use crate::Cluster;
 /// metrics-server's scrape interval.
 const RESOLUTION_MS: u64 = 15_000;
 
-/// What the system daemons of a node use (kubelet, containerd, kube-proxy, CNI; on the
-/// control plane also the API server, etcd, scheduler and controller manager).
-const WORKER_BASE: (u64, u64) = (25, 380 << 20);
-const CONTROL_PLANE_BASE: (u64, u64) = (120, 720 << 20);
-
 pub fn top(cluster: &mut Cluster, words: &[String]) -> Result<String, String> {
     // `--containers` is a switch here but takes a value in `set resources`: spell it as one.
     let words: Vec<String> = words.iter().map(|w| if w == "--containers" { "--containers=true".to_string() } else { w.clone() }).collect();
@@ -161,7 +156,7 @@ fn nodes(cluster: &mut Cluster, args: &Args) -> Result<String, String> {
             continue;
         }
         let control_plane = node.metadata.labels.as_ref().is_some_and(|l| l.contains_key("node-role.kubernetes.io/control-plane"));
-        let (mut cpu_used, mut memory_used) = if control_plane { CONTROL_PLANE_BASE } else { WORKER_BASE };
+        let (mut cpu_used, mut memory_used) = crate::kubelet::system_usage(control_plane);
         for c in usage.get(&node_name).into_iter().flatten().flat_map(|p| &p.containers) {
             cpu_used = cpu_used.saturating_add(c.cpu_milli);
             memory_used = memory_used.saturating_add(c.memory);

@@ -2,8 +2,10 @@
 //! bound to its node, and runs a pod worker per pod (`pod_workers`): image pulls through the
 //! simulated runtime (`runtime`), containers whose processes the tiny shell runs (`shell`),
 //! probes (`prober`), environment and volumes (`env`, `volumes`), and the pod status it
-//! reports back through the API server (`status`).
+//! reports back through the API server (`status`). The eviction manager (`eviction_manager`)
+//! evicts pods when the node runs low on memory.
 mod env;
+mod eviction_manager;
 pub mod node_lease;
 pub mod pod_workers;
 pub mod prober;
@@ -24,6 +26,17 @@ use prober::ProbeKind;
 
 /// The Kubernetes version the simulated nodes report.
 pub const KUBELET_VERSION: &str = "v1.34.0";
+
+/// What the system daemons of a node use, (millicores, bytes): kubelet, containerd,
+/// kube-proxy, CNI; on the control plane also the API server, etcd, scheduler and controller
+/// manager. Counted in the node's usage (`kubectl top node`, the eviction manager).
+pub fn system_usage(control_plane: bool) -> (u64, u64) {
+    if control_plane {
+        (120, 720 << 20)
+    } else {
+        (25, 380 << 20)
+    }
+}
 
 /// A machine to run a kubelet on: what `sim node add` describes.
 #[derive(Clone, Debug)]
@@ -66,6 +79,8 @@ pub enum Timer {
     Lease,
     /// Report the node's status although nothing changed (every 5 min).
     NodeStatus,
+    /// The eviction manager's pass (every 10 s).
+    Eviction,
 }
 
 /// The next step of a pod worker.
@@ -145,6 +160,7 @@ pub struct Kubelet {
     /// CPU (millicores) that simulated traffic (`sim load`, `crate::network`) makes each
     /// pod's server spend, added to what its first running container uses.
     traffic_cpu: BTreeMap<Key, u64>,
+    eviction: eviction_manager::EvictionManager,
 }
 
 /// What a connection to a pod IP on this node meets.
@@ -167,6 +183,7 @@ impl Kubelet {
             next_host: 2,
             work: VecDeque::new(),
             traffic_cpu: BTreeMap::new(),
+            eviction: Default::default(),
         }
     }
 
@@ -242,7 +259,9 @@ impl Kubelet {
         };
         client.create(Object::Node(node))?;
         node_lease::create(client, &c.name)?;
-        Ok(node_lease::timers())
+        let mut timers = node_lease::timers();
+        timers.push((eviction_manager::MONITORING_INTERVAL_MS, Timer::Eviction));
+        Ok(timers)
     }
 
     pub fn config(&self) -> &NodeConfig {
@@ -251,13 +270,19 @@ impl Kubelet {
 
     /// A kubelet that starts again (or reaches the API server again) finds its Node already
     /// registered: it posts a Ready status and renews its Lease (registering anew if the Node
-    /// is gone); returns the heartbeat timers.
-    pub fn rejoin(&self, client: &mut Client) -> Vec<(u64, Timer)> {
+    /// is gone); returns the heartbeat timers. The eviction manager starts afresh, since the
+    /// posted status says MemoryPressure=False.
+    pub fn rejoin(&mut self, client: &mut Client) -> Vec<(u64, Timer)> {
+        self.eviction = Default::default();
         if client.get(&Key::new("Node", "", &self.config.name)).is_err() {
             return self.register(client).unwrap_or_default();
         }
         node_lease::report_ready(client, &self.config.name);
-        vec![node_lease::renew(client, &self.config.name), (node_lease::NODE_STATUS_REPORT_MS, Timer::NodeStatus)]
+        vec![
+            node_lease::renew(client, &self.config.name),
+            (node_lease::NODE_STATUS_REPORT_MS, Timer::NodeStatus),
+            (eviction_manager::MONITORING_INTERVAL_MS, Timer::Eviction),
+        ]
     }
 
     /// Reconciles with the pods the API server binds to this node (`HandlePodCleanups`): a
@@ -331,6 +356,10 @@ impl Kubelet {
         match timer {
             Timer::Lease => timers.push(node_lease::renew(client, &self.config.name)),
             Timer::NodeStatus => timers.push(node_lease::report_status(client, &self.config.name)),
+            Timer::Eviction => {
+                self.synchronize_eviction(client, &mut timers);
+                timers.push((eviction_manager::MONITORING_INTERVAL_MS, Timer::Eviction));
+            }
             Timer::Pod { pod, uid, step } => {
                 let Some(worker) = self.pods.get_mut(&pod).filter(|w| w.uid == uid) else { return timers };
                 if step == Step::Stopped {
@@ -383,6 +412,57 @@ impl Kubelet {
                 },
             })
             .collect()
+    }
+
+    /// The eviction manager's pass: MemoryPressure and at most one eviction.
+    fn synchronize_eviction(&mut self, client: &mut Client, timers: &mut Vec<(u64, Timer)>) {
+        let candidates: Vec<eviction_manager::Candidate> = self
+            .usage()
+            .into_iter()
+            .filter_map(|usage| {
+                let pod = self.pods.get(&usage.pod)?.pod()?;
+                let spec = pod.spec.as_ref()?;
+                let containers = usage
+                    .containers
+                    .into_iter()
+                    .map(|c| {
+                        let request = spec
+                            .containers
+                            .iter()
+                            .find(|s| s.name == c.name)
+                            .and_then(|s| s.resources.as_ref()?.requests.as_ref()?.get("memory").cloned());
+                        let bytes = request
+                            .as_ref()
+                            .and_then(|q| crate::api::quantity::parse_milli(&q.0).ok())
+                            .map_or(0, |m| u64::try_from(m / 1000).unwrap_or(0));
+                        eviction_manager::ContainerMemory {
+                            name: c.name,
+                            usage: c.memory,
+                            request: bytes,
+                            request_text: request.map_or("0".to_string(), |q| q.0),
+                        }
+                    })
+                    .collect();
+                Some(eviction_manager::Candidate { pod: usage.pod, priority: spec.priority.unwrap_or(0), containers })
+            })
+            .collect();
+        let control_plane = self.config.labels.contains_key("node-role.kubernetes.io/control-plane");
+        // What the pods may use: the machine's memory less the system daemons'.
+        let capacity = self.memory_bytes().saturating_sub(system_usage(control_plane).1);
+        let decision = self.eviction.synchronize(capacity, &candidates, client.now_ms());
+        if let Some(pressure) = decision.pressure_changed {
+            eviction_manager::report_pressure(client, &self.config.name, pressure);
+        }
+        if decision.threshold_met {
+            if let Ok(node) = client.get(&Key::new("Node", "", &self.config.name)) {
+                client.event(&node, "Warning", "EvictionThresholdMet", "Attempting to reclaim memory".to_string());
+            }
+        }
+        let Some((key, message)) = decision.evict else { return };
+        let node_memory = self.memory_bytes();
+        let Some(worker) = self.pods.get_mut(&key) else { return };
+        let mut ctx = Ctx { client, timers, images: &mut self.images, key: &key, node_memory };
+        worker.evict(message, &mut ctx);
     }
 
     /// `sim load`'s hook: the CPU each pod spends serving simulated traffic (keyed by pod;

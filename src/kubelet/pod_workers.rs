@@ -153,6 +153,8 @@ pub struct PodWorker {
     pub deleting: bool,
     /// The pod reached Succeeded or Failed: nothing restarts any more.
     pub terminal: bool,
+    /// The eviction manager evicted the pod: why (the pod fails with reason Evicted).
+    pub evicted: Option<String>,
     pub started_ms: Option<u64>,
     /// Volumes are mounted; until then the pod waits in ContainerCreating.
     pub mounted: bool,
@@ -202,6 +204,7 @@ impl PodWorker {
             containers,
             deleting: false,
             terminal: false,
+            evicted: None,
             started_ms: None,
             mounted: false,
             initialized: false,
@@ -723,6 +726,25 @@ impl PodWorker {
                 self.kill(i, grace, ctx);
             }
         }
+    }
+
+    /// The eviction manager chose this pod (`evictPod`): it fails with reason Evicted and its
+    /// containers are killed at once (the hard threshold's grace period).
+    pub fn evict(&mut self, message: String, ctx: &mut Ctx) {
+        if self.terminal || self.deleting {
+            return;
+        }
+        self.evicted = Some(message.clone());
+        self.terminal = true;
+        self.event(ctx, "Warning", "Evicted", message);
+        for i in 0..self.containers.len() {
+            if self.containers[i].running() {
+                let name = self.containers[i].spec.name.clone();
+                self.event(ctx, "Normal", "Killing", format!("Stopping container {name}"));
+                self.kill(i, 0, ctx);
+            }
+        }
+        self.report(ctx);
     }
 
     /// The pod was deleted: stop every container, then finish the deletion (`Stopped`).

@@ -12,6 +12,9 @@ use crate::apiserver::{set_pod_condition, timestamp};
 /// `getPhase`: Pending while initializing or while a container waits for its first start;
 /// Running while one runs (or all restart); Succeeded or Failed when none will run again.
 pub fn phase(pod: &PodWorker) -> &'static str {
+    if pod.evicted.is_some() {
+        return "Failed";
+    }
     let policy = pod.pod().and_then(|p| p.spec.as_ref()).and_then(|s| s.restart_policy.as_deref()).unwrap_or("Always");
     let mut initializing = false;
     for c in pod.containers.iter().filter(|c| c.role == Role::Init) {
@@ -65,6 +68,23 @@ pub fn apply(p: &mut Pod, pod: &PodWorker, now: u64) {
     let has_init = pod.containers.iter().any(|c| c.role != Role::App);
     let status = p.status.get_or_insert_with(PodStatus::default);
     status.phase = Some(phase.to_string());
+    if let Some(message) = &pod.evicted {
+        // The containers' statuses stay as they were when the pod was evicted, no longer
+        // ready, so kubectl shows the pod's reason: `Evicted`, 0/1.
+        let evicted_before = status.reason.as_deref() == Some("Evicted");
+        status.reason = Some("Evicted".to_string());
+        status.message = Some(message.clone());
+        set_pod_condition(status, "DisruptionTarget", "True", Some("TerminationByKubelet"), Some(message.clone()), now);
+        for type_ in ["Ready", "ContainersReady"] {
+            set_pod_condition(status, type_, "False", Some("PodFailed"), None, now);
+        }
+        if !evicted_before {
+            for c in status.container_statuses.iter_mut().flatten() {
+                c.ready = false;
+            }
+        }
+        return;
+    }
     if let Some(host_ip) = status.host_ip.clone().or_else(|| pod.host_ip.clone()) {
         status.host_ip = Some(host_ip.clone());
         status.host_ips = Some(vec![HostIP { ip: host_ip }]);

@@ -6,6 +6,7 @@ use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+mod autoscaling;
 mod cron;
 mod ingress;
 mod network_policy;
@@ -332,6 +333,9 @@ pub fn validate(object: &Object) -> Vec<FieldError> {
                 if spec.scale_target_ref.name.is_empty() {
                     errs.push(FieldError::required("spec.scaleTargetRef.name", ""));
                 }
+                if let Some(behavior) = spec.behavior.as_ref() {
+                    autoscaling::behavior(behavior, &mut errs);
+                }
             }
         }
         Object::PodDisruptionBudget(pdb) => {
@@ -346,6 +350,7 @@ pub fn validate(object: &Object) -> Vec<FieldError> {
         Object::NetworkPolicy(np) => network_policy::validate(np, &mut errs),
         Object::Ingress(ingress) => ingress::validate(ingress, &mut errs),
         Object::IngressClass(class) => ingress::validate_class(class, &mut errs),
+        Object::VerticalPodAutoscaler(vpa) => autoscaling::vertical_pod_autoscaler(vpa, &mut errs),
         Object::PriorityClass(pc) => {
             let name = pc.metadata.name.as_deref().unwrap_or("");
             let system = matches!(name, "system-node-critical" | "system-cluster-critical");
