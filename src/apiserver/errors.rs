@@ -22,6 +22,8 @@ pub enum Reason {
     TooManyRequests,
     /// 500: what the server cannot do (several budgets for one pod).
     InternalError,
+    /// 500 with no reason (`StatusReasonUnknown`): an error from etcd the API server passes on.
+    Unknown,
 }
 
 impl Reason {
@@ -37,6 +39,7 @@ impl Reason {
             Reason::Forbidden => "Forbidden",
             Reason::TooManyRequests => "TooManyRequests",
             Reason::InternalError => "InternalError",
+            Reason::Unknown => "",
         }
     }
 }
@@ -95,6 +98,10 @@ impl ApiError {
     pub fn internal(message: String) -> ApiError {
         ApiError { reason: Reason::InternalError, message, causes: vec![] }
     }
+    /// An etcd error such as `etcdserver: request timed out`.
+    pub fn storage(message: &str) -> ApiError {
+        ApiError { reason: Reason::Unknown, message: message.to_string(), causes: vec![] }
+    }
     pub fn bad_request(message: String) -> ApiError {
         ApiError { reason: Reason::BadRequest, message, causes: vec![] }
     }
@@ -122,7 +129,11 @@ impl ApiError {
             };
         }
         let context = during.map(|(verb, source)| format!("error when {verb} {source:?}: ")).unwrap_or_default();
-        format!("Error from server ({}): {context}{}", self.reason.as_str(), self.message)
+        // kubectl's `StandardErrorMessage` leaves out the parentheses for a reasonless status.
+        match self.reason {
+            Reason::Unknown => format!("Error from server: {context}{}", self.message),
+            reason => format!("Error from server ({}): {context}{}", reason.as_str(), self.message),
+        }
     }
 }
 
@@ -144,5 +155,6 @@ mod tests {
             ApiError::invalid(deploy, "web", two).render(None),
             "The Deployment \"web\" is invalid: \n* spec.selector: Required value\n* spec.template.spec.containers: Required value"
         );
+        assert_eq!(ApiError::storage("etcdserver: request timed out").render(None), "Error from server: etcdserver: request timed out");
     }
 }

@@ -26,7 +26,7 @@ pub use errors::{ApiError, Reason};
 
 use crate::api::validation;
 use crate::api::{kind_info, Event, Key, KindInfo, Object, ObjectRef, Time};
-use crate::etcd::{CompareFailed, Etcd};
+use crate::etcd::{Etcd, WriteError};
 use crate::rng::Rng;
 
 /// Virtual time 0 as wall-clock time: 2026-01-01T00:00:00Z. Timestamps are derived from it so
@@ -206,11 +206,26 @@ impl ApiServer {
         events.unwrap_or_default()
     }
 
-    fn persist(&mut self, key: &Key, mut object: Object, expected: i64) -> Result<ObjectRef, CompareFailed> {
+    fn persist(&mut self, key: &Key, mut object: Object, expected: i64) -> Result<ObjectRef, WriteError> {
         object.metadata_mut().resource_version = Some((self.etcd.revision() + 1).to_string());
         let value = Arc::new(object);
         self.etcd.put(&storage_key(key), value.clone(), Some(expected))?;
         Ok(value)
+    }
+
+    /// The error a request gets when etcd cannot serve it now (no leader), as kubectl prints it.
+    pub fn etcd_unavailable(&self) -> Option<ApiError> {
+        self.etcd.raft.unavailable().map(ApiError::storage)
+    }
+
+    /// etcd's members, their leader and term.
+    pub fn etcd_members(&self) -> &crate::etcd::raft::Raft {
+        &self.etcd.raft
+    }
+
+    /// For starting, stopping and adding members.
+    pub fn etcd_members_mut(&mut self) -> &mut crate::etcd::raft::Raft {
+        &mut self.etcd.raft
     }
 
     fn mod_revision(&self, key: &Key) -> i64 {
@@ -327,7 +342,7 @@ impl<'a> Client<'a> {
         if object.metadata().resource_version.as_deref().is_some_and(|rv| !rv.is_empty()) {
             return Err(ApiError::bad_request("resourceVersion should not be set on objects to be created".to_string()));
         }
-        self.api.persist(&key, object, 0).map_err(|_| ApiError::already_exists(info, &name))
+        self.api.persist(&key, object, 0).map_err(|e| storage_error(e, || ApiError::already_exists(info, &name)))
     }
 
     /// A Service's ClusterIP and NodePorts; `current` is the stored object on an update.
@@ -406,10 +421,13 @@ impl<'a> Client<'a> {
     fn write(&mut self, key: &Key, object: Object, expected: i64) -> Result<ObjectRef, ApiError> {
         let info = object.kind();
         if object.metadata().deletion_timestamp.is_some() && !still_finalizing(&object) {
-            self.api.etcd.delete(&storage_key(key), Some(expected)).map_err(|_| ApiError::modified(info, &key.name))?;
+            self.api
+                .etcd
+                .delete(&storage_key(key), Some(expected))
+                .map_err(|e| storage_error(e, || ApiError::modified(info, &key.name)))?;
             return Ok(Arc::new(object));
         }
-        self.api.persist(key, object, expected).map_err(|_| ApiError::modified(info, &key.name))
+        self.api.persist(key, object, expected).map_err(|e| storage_error(e, || ApiError::modified(info, &key.name)))
     }
 
     /// The pods/binding subresource: assigns a pending pod to a node.
@@ -427,7 +445,7 @@ impl<'a> Client<'a> {
         }
         set_pod_condition(p.status.get_or_insert_with(Default::default), "PodScheduled", "True", None, None, self.api.now_ms);
         let expected = self.api.mod_revision(pod);
-        self.api.persist(pod, Object::Pod(p), expected).map_err(|_| ApiError::modified(current.kind(), &pod.name))
+        self.api.persist(pod, Object::Pod(p), expected).map_err(|e| storage_error(e, || ApiError::modified(current.kind(), &pod.name)))
     }
 
     /// Deletes an object with the kind's default options (see [`Client::delete_with`]).
@@ -493,9 +511,9 @@ impl<'a> Client<'a> {
                 return Ok(current);
             }
             let expected = self.api.mod_revision(key);
-            return self.api.persist(key, object, expected).map_err(|_| ApiError::modified(info, &key.name));
+            return self.api.persist(key, object, expected).map_err(|e| storage_error(e, || ApiError::modified(info, &key.name)));
         }
-        self.api.etcd.delete(&storage_key(key), None).map_err(|_| ApiError::missing(key))?;
+        self.api.etcd.delete(&storage_key(key), None).map_err(|e| storage_error(e, || ApiError::missing(key)))?;
         Ok(current)
     }
 
@@ -550,6 +568,15 @@ impl Component {
             Component::Kubectl | Component::ApiServer | Component::Etcd => ("kube-apiserver", None),
         };
         EventSource { component: Some(component.to_string()), host }
+    }
+}
+
+/// The API error for a failed etcd transaction: a failed compare is the caller's `conflict`;
+/// an etcd error passes through as a 500 without a reason (`responsewriters.ErrorToAPIStatus`).
+fn storage_error(error: WriteError, conflict: impl FnOnce() -> ApiError) -> ApiError {
+    match error {
+        WriteError::CompareFailed => conflict(),
+        WriteError::Unavailable(message) => ApiError::storage(message),
     }
 }
 

@@ -6,18 +6,19 @@
 //! timers it asks for (image pulls, container stops) go into the same queue, ordered by
 //! (time, sequence). An idle cluster has an empty queue and costs nothing.
 mod autoscaler;
+mod control_plane;
 mod faults;
+mod leader_election;
 mod snapshot;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
-use k8s_openapi::api::core::v1::Taint;
-
 pub use crate::kubelet::NodeConfig;
 
 pub use crate::apiserver::{Component, Message};
-pub use faults::parse_component;
+pub use control_plane::{ControlPlaneMember, InstanceState};
+pub use faults::{parse_component, Target};
 pub use snapshot::{NodeView, PodView, Snapshot};
 
 use crate::api::Key;
@@ -55,6 +56,10 @@ enum Task {
     Autoscale,
     /// A kubelet's timer, for the kubelet's boot that asked for it.
     KubeletTimer(String, u64, Timer),
+    /// etcd's election timeout (or a leader's step-down) may be due.
+    EtcdElection,
+    /// The retryPeriod of the scheduler's and controller manager's leader elections.
+    LeaderElection,
 }
 
 /// An entry of the event queue; ordered by time, then by the order it was queued.
@@ -134,15 +139,7 @@ impl Cluster {
             etcd_snapshots: BTreeMap::new(),
         };
         crate::apiserver::create_system_objects(&mut Client::new(&mut cluster.api, &mut cluster.rng, Component::ApiServer));
-        let mut control_plane = NodeConfig::worker("control-plane");
-        control_plane.labels.insert("node-role.kubernetes.io/control-plane".into(), String::new());
-        control_plane.taints.push(Taint {
-            key: "node-role.kubernetes.io/control-plane".into(),
-            effect: "NoSchedule".into(),
-            value: None,
-            time_added: None,
-        });
-        let _ = cluster.add_node(control_plane);
+        let _ = cluster.add_node(control_plane::node_config("control-plane"));
         for i in 1..=config.workers {
             let _ = cluster.add_node(NodeConfig::worker(&format!("worker-{i}")));
         }
@@ -351,6 +348,8 @@ impl Cluster {
                 }
             }
             Task::Autoscale => self.autoscale(),
+            Task::EtcdElection => self.etcd_election(),
+            Task::LeaderElection => self.leader_election_tick(),
             Task::KubeletTimer(node, boot, timer) => {
                 if boot != self.boot(&node) {
                     return;

@@ -6,6 +6,9 @@
 //! implements optimistic concurrency. Every change is kept in a history so that a watcher can
 //! ask for everything after a revision, and the whole state at any revision since the last
 //! compaction can be rebuilt (from the nearest checkpoint, replaying the history after it).
+//! The store is replicated by its members (`raft.rs`): a write needs their leader.
+pub mod raft;
+
 use std::collections::BTreeMap;
 
 use crate::api::ObjectRef;
@@ -30,9 +33,14 @@ pub struct Change {
     pub prev: Option<ObjectRef>,
 }
 
-/// The compare of a compare-and-swap failed: the key's revision is no longer the expected one.
+/// Why a write did not happen.
 #[derive(Debug, PartialEq, Eq)]
-pub struct CompareFailed;
+pub enum WriteError {
+    /// The compare of a compare-and-swap failed: the key's revision is no longer the expected one.
+    CompareFailed,
+    /// The members have no leader (etcd's error message): nothing was written.
+    Unavailable(&'static str),
+}
 
 /// A read asked for a revision that compaction has removed (etcd's `ErrCompacted`).
 #[derive(Debug, PartialEq, Eq)]
@@ -50,6 +58,8 @@ pub type State = BTreeMap<String, ObjectRef>;
 
 #[derive(Default)]
 pub struct Etcd {
+    /// The members and their leader.
+    pub raft: raft::Raft,
     revision: i64,
     keys: BTreeMap<String, Record>,
     history: Vec<Change>,
@@ -77,11 +87,12 @@ impl Etcd {
 
     /// Writes `value` at the next revision. With `expected_mod_revision`, the write only happens
     /// if the key is currently at that revision (0 means "must not exist").
-    pub fn put(&mut self, key: &str, value: ObjectRef, expected_mod_revision: Option<i64>) -> Result<i64, CompareFailed> {
+    pub fn put(&mut self, key: &str, value: ObjectRef, expected_mod_revision: Option<i64>) -> Result<i64, WriteError> {
+        self.writable()?;
         let current = self.keys.get(key);
         if let Some(expected) = expected_mod_revision {
             if current.map_or(0, |r| r.mod_revision) != expected {
-                return Err(CompareFailed);
+                return Err(WriteError::CompareFailed);
             }
         }
         self.revision += 1;
@@ -100,16 +111,23 @@ impl Etcd {
     }
 
     /// Deletes a key at the next revision, if it is at `expected_mod_revision` (when given).
-    pub fn delete(&mut self, key: &str, expected_mod_revision: Option<i64>) -> Result<i64, CompareFailed> {
-        let Some(current) = self.keys.get(key) else { return Err(CompareFailed) };
+    pub fn delete(&mut self, key: &str, expected_mod_revision: Option<i64>) -> Result<i64, WriteError> {
+        self.writable()?;
+        let Some(current) = self.keys.get(key) else { return Err(WriteError::CompareFailed) };
         if expected_mod_revision.is_some_and(|e| e != current.mod_revision) {
-            return Err(CompareFailed);
+            return Err(WriteError::CompareFailed);
         }
         self.revision += 1;
         let prev = self.keys.remove(key).map(|r| r.value);
         self.history.push(Change { revision: self.revision, key: key.to_string(), value: None, prev });
         self.checkpoint();
         Ok(self.revision)
+    }
+
+    /// A transaction is a Raft proposal: without a leader it is never committed, so it fails
+    /// before it consumes a revision.
+    pub fn writable(&self) -> Result<(), WriteError> {
+        self.raft.unavailable().map_or(Ok(()), |e| Err(WriteError::Unavailable(e)))
     }
 
     fn checkpoint(&mut self) {
@@ -186,16 +204,33 @@ mod tests {
     fn revisions_compare_and_swap_and_watch_history() {
         let mut etcd = Etcd::default();
         assert_eq!(etcd.put("/registry/namespaces/a", ns("a"), Some(0)), Ok(1));
-        assert_eq!(etcd.put("/registry/namespaces/a", ns("a"), Some(0)), Err(CompareFailed), "already exists");
+        assert_eq!(etcd.put("/registry/namespaces/a", ns("a"), Some(0)), Err(WriteError::CompareFailed), "already exists");
         assert_eq!(etcd.put("/registry/namespaces/b", ns("b"), None), Ok(2));
         assert_eq!(etcd.put("/registry/namespaces/a", ns("a"), Some(1)), Ok(3));
-        assert_eq!(etcd.put("/registry/namespaces/a", ns("a"), Some(1)), Err(CompareFailed), "stale revision");
+        assert_eq!(etcd.put("/registry/namespaces/a", ns("a"), Some(1)), Err(WriteError::CompareFailed), "stale revision");
         let a = etcd.get("/registry/namespaces/a").unwrap();
         assert_eq!((a.create_revision, a.mod_revision, a.version), (1, 3, 2));
         assert_eq!(etcd.delete("/registry/namespaces/b", None), Ok(4));
         let since: Vec<_> = etcd.changes_since(2).unwrap().iter().map(|c| (c.revision, c.value.is_some())).collect();
         assert_eq!(since, [(3, true), (4, false)]);
         assert_eq!(etcd.range("/registry/namespaces/").count(), 1);
+    }
+
+    #[test]
+    fn without_a_leader_nothing_is_written_and_no_revision_is_used() {
+        let mut etcd = Etcd::default();
+        let mut rng = crate::rng::Rng::new(1);
+        etcd.put("/registry/namespaces/a", ns("a"), Some(0)).unwrap();
+        etcd.raft.set_running("etcd-1", false, 0, &mut rng);
+        let timed_out = Err(WriteError::Unavailable(raft::ERR_TIMEOUT));
+        assert_eq!(etcd.put("/registry/namespaces/b", ns("b"), Some(0)), timed_out);
+        assert_eq!(etcd.delete("/registry/namespaces/a", None), timed_out);
+        assert_eq!(etcd.revision(), 1);
+        assert!(etcd.get("/registry/namespaces/b").is_none() && etcd.get("/registry/namespaces/a").is_some());
+        etcd.raft.set_running("etcd-1", true, 0, &mut rng);
+        let due = etcd.raft.next_due().unwrap();
+        etcd.raft.tick(due, &mut rng);
+        assert_eq!((etcd.raft.term(), etcd.put("/registry/namespaces/b", ns("b"), Some(0))), (3, Ok(2)));
     }
 
     fn names(state: &State) -> Vec<&str> {

@@ -66,7 +66,7 @@ impl Reply {
 pub fn respond(cluster: &mut Cluster, line: &str, stdin: Option<&str>, files: ReadFile) -> Reply {
     let words = words::split(line).unwrap_or_default();
     if let (Some(program), Some(command), None) = (words.first(), words.get(1), stdin) {
-        if matches!(program.as_str(), "kubectl" | "k") && command == "edit" && !cluster.api_server_down() {
+        if matches!(program.as_str(), "kubectl" | "k") && command == "edit" && sim_faults::unreachable(cluster).is_none() {
             let opened = parse_args(&words[2..]).and_then(|args| edit::open(cluster, &args, &Input { stdin, files }));
             return match opened {
                 Ok(yaml) => Reply::Edit { command: line.to_string(), yaml },
@@ -90,8 +90,10 @@ pub fn execute_with_files(cluster: &mut Cluster, line: &str, stdin: Option<&str>
     };
     let Some((program, rest)) = words.split_first() else { return String::new() };
     let output = match program.as_str() {
-        "kubectl" | "k" if cluster.api_server_down() => Err(sim_faults::CONNECTION_REFUSED.to_string()),
-        "kubectl" | "k" => kubectl(cluster, rest, &Input { stdin, files }),
+        "kubectl" | "k" => match sim_faults::unreachable(cluster) {
+            Some(error) => Err(error),
+            None => kubectl(cluster, rest, &Input { stdin, files }),
+        },
         "sim" => sim::run(cluster, rest, &Input { stdin, files }),
         other => Err(format!("{other}: command not found (commands start with kubectl or sim)")),
     };
@@ -110,7 +112,9 @@ pub fn execute_with_files(cluster: &mut Cluster, line: &str, stdin: Option<&str>
 /// watch.
 pub fn execute_watchable(cluster: &mut Cluster, line: &str) -> (String, Option<watch::Watch>) {
     let watching = words::split(line).ok().and_then(|words| match words.as_slice() {
-        [program, command, rest @ ..] if matches!(program.as_str(), "kubectl" | "k") && command == "get" && !cluster.api_server_down() => {
+        [program, command, rest @ ..]
+            if matches!(program.as_str(), "kubectl" | "k") && command == "get" && sim_faults::unreachable(cluster).is_none() =>
+        {
             parse_args(rest).ok().filter(|a| a.flag("watch") || a.flag("watch-only"))
         }
         _ => None,

@@ -9,7 +9,7 @@ use crate::Cluster;
 
 pub fn run(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<String, String> {
     let Some((command, rest)) = words.split_first() else {
-        return Ok(format!("sim drives the simulation.\n\nCommands:\n  sim wait DURATION\n  sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...\n  sim node stop|start|partition|delete NAME\n  sim stop|start apiserver|scheduler|controller-manager\n  sim stop|start kubelet NODE\n  sim autoscaler nodes --min N --max M [--cpu N] [--memory QTY]\n  sim etcd snapshot save|restore NAME\n  sim explain pod NAME [-n NAMESPACE] [-o json]\n  sim scheduler config -f FILE|-\n{}{}", super::traffic::USAGE, super::expect::USAGE));
+        return Ok(format!("sim drives the simulation.\n\nCommands:\n  sim wait DURATION\n  sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...\n  sim node stop|start|partition|delete NAME\n  sim stop|start apiserver|scheduler|controller-manager [NODE]\n  sim stop|start etcd-N\n  sim stop|start kubelet NODE\n  sim control-plane [--replicas 1|3|5]\n  sim autoscaler nodes --min N --max M [--cpu N] [--memory QTY]\n  sim etcd members\n  sim etcd snapshot save|restore NAME\n  sim explain pod NAME [-n NAMESPACE] [-o json]\n  sim scheduler config -f FILE|-\n{}{}", super::traffic::USAGE, super::expect::USAGE));
     };
     if matches!(command.as_str(), "curl" | "load" | "proxy" | "nslookup") {
         return super::traffic::run(cluster, command, rest);
@@ -32,6 +32,7 @@ pub fn run(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<Str
         ("stop" | "start", _) => super::sim_faults::component(cluster, command, &args),
         ("autoscaler", _) => super::sim_faults::autoscaler(cluster, &args),
         ("etcd", _) => super::sim_faults::etcd(cluster, &args),
+        ("control-plane", _) => super::sim_faults::control_plane(cluster, &args),
         ("node", other) => Err(format!("error: unknown command {:?} for \"sim node\"", other.unwrap_or(""))),
         ("explain", Some("pod" | "pods" | "po")) => super::scheduler::explain(cluster, &args),
         ("explain", _) => Err("error: usage: sim explain pod NAME [-n NAMESPACE] [-o json]".to_string()),

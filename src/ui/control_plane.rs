@@ -1,10 +1,12 @@
 //! The control-plane node: API server, etcd, scheduler and controller manager, with the pods
-//! that wait at the scheduler for a node.
+//! that wait at the scheduler for a node. With several control-plane nodes, a table of what
+//! runs on each and who leads.
 
 use std::rc::Rc;
 
 use yew::prelude::*;
 
+use crate::cluster::ControlPlaneMember;
 use crate::ui::agent::Agent;
 use crate::ui::pod_chip::PodChip;
 use crate::ui::state::Target;
@@ -22,6 +24,10 @@ pub struct ControlPlaneProps {
     pub waiting: Vec<PodView>,
     pub active: Rc<Vec<String>>,
     pub on_inspect: Callback<Target>,
+    /// Every control-plane node with its processes' states and leaders
+    /// (`Cluster::control_plane`); shown when there is more than one.
+    #[prop_or_default]
+    pub members: Vec<ControlPlaneMember>,
 }
 
 #[function_component(ControlPlane)]
@@ -55,6 +61,24 @@ pub fn control_plane(props: &ControlPlaneProps) -> Html {
                 <Agent key_name="scheduler" class="cp-sched" title="scheduler"
                     note="picks a node for each new pod" active={is_active("scheduler")} on_click={inspect("scheduler")} />
             </div>
+            if props.members.len() > 1 {
+                <table class="cp-members" aria-label="Control-plane replicas">
+                    <thead>
+                        <tr><th>{"node"}</th><th>{"API server"}</th><th>{"etcd"}</th><th>{"scheduler"}</th><th>{"controller manager"}</th></tr>
+                    </thead>
+                    <tbody>
+                        { for props.members.iter().map(|m| html! {
+                            <tr key={m.node.clone()}>
+                                <td>{&m.node}</td>
+                                <td>{m.api_server.to_string()}</td>
+                                <td>{format!("{} {}", m.etcd.0, m.etcd.1)}</td>
+                                <td>{m.scheduler.to_string()}</td>
+                                <td>{m.controller_manager.to_string()}</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            }
             <div class="queue" role="group" aria-label="Waiting at the scheduler" data-component="scheduler-queue">
                 <span class="queue-label">{"waiting at the scheduler"}</span>
                 if props.waiting.is_empty() {
