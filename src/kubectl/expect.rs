@@ -127,7 +127,7 @@ impl Expectation {
                 }
                 let program = words::split(command).map_err(|e| format!("error: {e}"))?;
                 if !only_reads(&program) {
-                    return Err(format!("error: sim expect output runs a command that only reads (kubectl get|describe|logs|top|events|explain, sim nslookup|proxy rules|explain), not {command:?}"));
+                    return Err(format!("error: sim expect output runs a command that only reads (kubectl get|describe|logs|top|events|explain, sim nslookup|proxy rules|explain|etcd members|control-plane), not {command:?}"));
                 }
                 Subject::Output(command.clone())
             }
@@ -337,7 +337,7 @@ fn only_reads(words: &[String]) -> bool {
         ["kubectl" | "k", "get" | "describe" | "logs" | "top" | "events" | "explain" | "api-resources" | "api-versions" | "version", ..] => {
             !watches
         }
-        ["sim", "nslookup" | "explain", ..] | ["sim", "proxy", "rules", ..] => true,
+        ["sim", "nslookup" | "explain", ..] | ["sim", "proxy", "rules", ..] | ["sim", "etcd", "members"] | ["sim", "control-plane"] => true,
         _ => false,
     }
 }

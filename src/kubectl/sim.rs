@@ -7,9 +7,26 @@ use crate::api::quantity::parse_milli;
 use crate::cluster::NodeConfig;
 use crate::Cluster;
 
+/// `sim` alone: one line per command (traffic's and expect's own lines follow).
+const USAGE: &[&str] = &[
+    "sim wait DURATION",
+    "sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...",
+    "sim node stop|start|partition|delete NAME",
+    "sim stop|start apiserver|scheduler|controller-manager [NODE]",
+    "sim stop|start etcd-N",
+    "sim stop|start kubelet|kube-proxy NODE",
+    "sim control-plane [--replicas 1|3|5]",
+    "sim autoscaler nodes --min N --max M [--cpu N] [--memory QTY]",
+    "sim etcd members",
+    "sim etcd snapshot save|restore NAME",
+    "sim explain pod NAME [-n NAMESPACE] [-o json]",
+    "sim scheduler config -f FILE|-",
+];
+
 pub fn run(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<String, String> {
     let Some((command, rest)) = words.split_first() else {
-        return Ok(format!("sim drives the simulation.\n\nCommands:\n  sim wait DURATION\n  sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...\n  sim node stop|start|partition|delete NAME\n  sim stop|start apiserver|scheduler|controller-manager [NODE]\n  sim stop|start etcd-N\n  sim stop|start kubelet|kube-proxy NODE\n  sim control-plane [--replicas 1|3|5]\n  sim autoscaler nodes --min N --max M [--cpu N] [--memory QTY]\n  sim etcd members\n  sim etcd snapshot save|restore NAME\n  sim explain pod NAME [-n NAMESPACE] [-o json]\n  sim scheduler config -f FILE|-\n{}{}", super::traffic::USAGE, super::expect::USAGE));
+        let commands: String = USAGE.iter().map(|line| format!("  {line}\n")).collect();
+        return Ok(format!("sim drives the simulation.\n\nCommands:\n{commands}{}{}", super::traffic::USAGE, super::expect::USAGE));
     };
     if matches!(command.as_str(), "curl" | "load" | "proxy" | "nslookup" | "ingress-controller") {
         return super::traffic::run(cluster, command, rest);
