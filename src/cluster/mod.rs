@@ -7,6 +7,7 @@
 //! (time, sequence). An idle cluster has an empty queue and costs nothing.
 mod autoscaler;
 mod faults;
+mod fork;
 mod snapshot;
 
 use std::cmp::Reverse;
