@@ -53,7 +53,14 @@ impl Cluster {
         let config = machine_of(node, self.kubelets.len());
         let name = config.name.clone();
         let kubelet = Kubelet::new(config);
-        let timers = kubelet.rejoin(&mut Client::new(&mut self.api, &mut self.rng, Component::Kubelet(name.clone())));
+        let timers = kubelet.rejoin(&mut Client::new(&mut self.api, &mut self.rng, Component::Kubelet(name)));
+        self.install_machine(kubelet, timers);
+    }
+
+    /// Puts a started kubelet in place with the timers it asked for, and starts the machine's
+    /// kube-proxy (for `add_node` too).
+    pub(super) fn install_machine(&mut self, kubelet: Kubelet, timers: Vec<(u64, crate::kubelet::Timer)>) {
+        let name = kubelet.node_name().to_string();
         let boot = self.boot(&name);
         for (delay, timer) in timers {
             self.push(self.now_ms + delay, Task::KubeletTimer(name.clone(), boot, timer));
