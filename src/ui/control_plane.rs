@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use crate::ui::actions::{component_actions, ActionMenu};
 use crate::ui::agent::Agent;
 use crate::ui::pod_chip::PodChip;
 use crate::ui::state::Target;
@@ -22,6 +23,8 @@ pub struct ControlPlaneProps {
     pub waiting: Vec<PodView>,
     pub active: Rc<Vec<String>>,
     pub on_inspect: Callback<Target>,
+    /// Runs a command (stop or start a component) in the console.
+    pub on_run: Callback<String>,
 }
 
 #[function_component(ControlPlane)]
@@ -32,6 +35,8 @@ pub fn control_plane(props: &ControlPlaneProps) -> Html {
         let target = Target::Component(key.to_string());
         Some(props.on_inspect.reform(move |_: MouseEvent| target.clone()))
     };
+    let menu =
+        |key: &str| html! { <ActionMenu subject={key.to_string()} actions={component_actions(key)} on_run={props.on_run.clone()} /> };
     let chip = |pod: &PodView| html! { <PodChip key={pod.uid.clone()} pod={pod.clone()} on_inspect={props.on_inspect.clone()} /> };
 
     html! {
@@ -47,13 +52,13 @@ pub fn control_plane(props: &ControlPlaneProps) -> Html {
             </header>
             <div class="cp-grid">
                 <Agent key_name="controller-manager" class="cp-cm" title="controller manager"
-                    note="reconciles Deployments, ReplicaSets, …" active={is_active("controller-manager")} on_click={inspect("controller-manager")} />
+                    note="reconciles Deployments, ReplicaSets, …" active={is_active("controller-manager")} on_click={inspect("controller-manager")}>{menu("controller-manager")}</Agent>
                 <Agent key_name="api-server" class="cp-api" title="API server"
-                    note="the only door to etcd; validates, stores, notifies watchers" active={is_active("api-server")} on_click={inspect("api-server")} />
+                    note="the only door to etcd; validates, stores, notifies watchers" active={is_active("api-server")} on_click={inspect("api-server")}>{menu("api-server")}</Agent>
                 <Agent key_name="etcd" class="cp-etcd" title="etcd"
                     note="the cluster's state" active={is_active("etcd")} on_click={inspect("etcd")} />
                 <Agent key_name="scheduler" class="cp-sched" title="scheduler"
-                    note="picks a node for each new pod" active={is_active("scheduler")} on_click={inspect("scheduler")} />
+                    note="picks a node for each new pod" active={is_active("scheduler")} on_click={inspect("scheduler")}>{menu("scheduler")}</Agent>
             </div>
             <div class="queue" role="group" aria-label="Waiting at the scheduler" data-component="scheduler-queue">
                 <span class="queue-label">{"waiting at the scheduler"}</span>
