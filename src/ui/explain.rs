@@ -60,7 +60,11 @@ impl Explanation {
             (Some(node), _) if d.plugins.is_empty() => format!("{pod} went to {node}: the only node that passed every filter."),
             (Some(node), Some(next)) => {
                 let total = rows.first().map_or(0, |r| r.total);
-                format!("{pod} went to {node}: the highest total score, {total} ({} next with {}).", next.node, next.total)
+                if next.total == total {
+                    format!("{pod} went to {node}: the highest total score, {total}, tied with {} (the scheduler picks one of the best at random).", next.node)
+                } else {
+                    format!("{pod} went to {node}: the highest total score, {total} ({} next with {}).", next.node, next.total)
+                }
             }
             (Some(node), None) => format!("{pod} went to {node}."),
             (None, _) => format!("{pod} could not be scheduled: {}", d.message.as_deref().unwrap_or("no node fits.")),
