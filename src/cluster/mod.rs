@@ -8,6 +8,7 @@
 mod autoscaler;
 mod control_plane;
 mod faults;
+mod fork;
 mod leader_election;
 mod snapshot;
 
@@ -203,14 +204,7 @@ impl Cluster {
         let name = request.name.clone();
         let kubelet = Kubelet::new(request);
         let timers = self.request(Component::Kubelet(name.clone()), |client| kubelet.register(client)).map_err(|e| e.render(None))?;
-        let boot = self.boot(&name);
-        for (delay, timer) in timers {
-            self.push(self.now_ms + delay, Task::KubeletTimer(name.clone(), boot, timer));
-        }
-        let mut proxy = KubeProxy::new(&name, &kubelet.node_ip());
-        proxy.start(&self.proxy_objects());
-        self.kube_proxies.insert(name.clone(), proxy);
-        self.kubelets.insert(name, kubelet);
+        self.install_machine(kubelet, timers);
         Ok(())
     }
 

@@ -71,6 +71,11 @@ pub fn app() -> Html {
                     past={state.past.clone()}
                     hidden={state.hidden.clone()}
                     stepping={state.stepped_to.is_some()}
+                    services={state.services.clone()}
+                    traffic={state.traffic.clone()}
+                    forked={state.forked.clone()}
+                    members={state.members.clone()}
+                    clock={crate::ui::view::format_clock(state.now_ms)}
                     dispatch={dispatch.clone()}
                 />
                 <ManifestEditor last_apply={state.last_apply.clone()} edit={state.edit.clone()} dispatch={dispatch.clone()} />

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use crate::ui::actions::{component_actions, ActionMenu};
 use crate::cluster::ControlPlaneMember;
 use crate::ui::agent::Agent;
 use crate::ui::pod_chip::PodChip;
@@ -26,8 +27,9 @@ pub struct ControlPlaneProps {
     pub on_inspect: Callback<Target>,
     /// Every control-plane node with its processes' states and leaders
     /// (`Cluster::control_plane`); shown when there is more than one.
-    #[prop_or_default]
-    pub members: Vec<ControlPlaneMember>,
+    pub members: Rc<Vec<ControlPlaneMember>>,
+    /// Runs a command (stop or start a component) in the console.
+    pub on_run: Callback<String>,
 }
 
 #[function_component(ControlPlane)]
@@ -38,6 +40,8 @@ pub fn control_plane(props: &ControlPlaneProps) -> Html {
         let target = Target::Component(key.to_string());
         Some(props.on_inspect.reform(move |_: MouseEvent| target.clone()))
     };
+    let menu =
+        |key: &str| html! { <ActionMenu subject={key.to_string()} actions={component_actions(key)} on_run={props.on_run.clone()} /> };
     let chip = |pod: &PodView| html! { <PodChip key={pod.uid.clone()} pod={pod.clone()} on_inspect={props.on_inspect.clone()} /> };
 
     html! {
@@ -53,13 +57,13 @@ pub fn control_plane(props: &ControlPlaneProps) -> Html {
             </header>
             <div class="cp-grid">
                 <Agent key_name="controller-manager" class="cp-cm" title="controller manager"
-                    note="reconciles Deployments, ReplicaSets, …" active={is_active("controller-manager")} on_click={inspect("controller-manager")} />
+                    note="reconciles Deployments, ReplicaSets, …" active={is_active("controller-manager")} on_click={inspect("controller-manager")}>{menu("controller-manager")}</Agent>
                 <Agent key_name="api-server" class="cp-api" title="API server"
-                    note="the only door to etcd; validates, stores, notifies watchers" active={is_active("api-server")} on_click={inspect("api-server")} />
+                    note="the only door to etcd; validates, stores, notifies watchers" active={is_active("api-server")} on_click={inspect("api-server")}>{menu("api-server")}</Agent>
                 <Agent key_name="etcd" class="cp-etcd" title="etcd"
                     note="the cluster's state" active={is_active("etcd")} on_click={inspect("etcd")} />
                 <Agent key_name="scheduler" class="cp-sched" title="scheduler"
-                    note="picks a node for each new pod" active={is_active("scheduler")} on_click={inspect("scheduler")} />
+                    note="picks a node for each new pod" active={is_active("scheduler")} on_click={inspect("scheduler")}>{menu("scheduler")}</Agent>
             </div>
             if props.members.len() > 1 {
                 <table class="cp-members" aria-label="Control-plane replicas">

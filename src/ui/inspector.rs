@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use crate::ui::explain::Scheduling;
 use crate::ui::state::{Action, Inspection, Target, UiState};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -12,6 +13,8 @@ enum Tab {
     Details,
     Events,
     Yaml,
+    /// A pod's scheduling decision.
+    Scheduling,
 }
 
 #[derive(Properties, PartialEq)]
@@ -33,7 +36,12 @@ pub fn inspector(props: &InspectorProps) -> Html {
         };
     };
     let is_object = matches!(target, Target::Object { .. });
-    let shown = if is_object { *tab } else { Tab::Details };
+    let is_pod = matches!(&target, Target::Object { kind, .. } if kind == "pod");
+    let shown = match *tab {
+        Tab::Scheduling if !is_pod => Tab::Details,
+        _ if !is_object => Tab::Details,
+        tab => tab,
+    };
     let tab_button = |which: Tab, name: &'static str| {
         let tab = tab.clone();
         html! {
@@ -48,6 +56,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
         Tab::Events if i.events.is_empty() => html! { <p class="empty">{"No events about it."}</p> },
         Tab::Events => html! { <pre class="output">{i.events.join("\n")}</pre> },
         Tab::Yaml => html! { <pre class="output">{i.yaml.trim_end()}</pre> },
+        Tab::Scheduling => html! { <Scheduling explanation={i.explanation.clone()} /> },
     };
 
     html! {
@@ -65,6 +74,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
                     {tab_button(Tab::Details, "Details")}
                     {tab_button(Tab::Events, "Events")}
                     {tab_button(Tab::Yaml, "YAML")}
+                    if is_pod { {tab_button(Tab::Scheduling, "Scheduling")} }
                 </div>
             }
             <div class="inspector-body">{body}</div>

@@ -4,12 +4,16 @@
 //!
 //! - `app`: the page and the wall-clock timer that drives virtual time
 //! - `header`: name and theme; `timeline`: play/pause, step, speed, clock, revisions, events
-//! - `inspector`: describe, events and YAML of what was clicked
+//! - `inspector`: describe, events and YAML of what was clicked; `explain`: for a pod, the
+//!   scheduler's reasoning
+//! - `services`: Services with their endpoints and the latest requests; `traffic`: the view data
+//!   of both; `actions`: the fault menus; `export`: the diagram as SVG and PNG
 //! - `motion`: message dots and gliding pods (DOM-level animation); `completion`: Tab
 //! - `diagram`, `control_plane`, `node_card`, `agent`, `pod_chip`, `legend`, `message_strip`:
 //!   the cluster diagram
 //! - `editor`: the manifest editor; `console`: the command line
 
+mod actions;
 mod agent;
 mod app;
 mod completion;
@@ -17,6 +21,8 @@ mod console;
 mod control_plane;
 mod diagram;
 mod editor;
+mod explain;
+mod export;
 mod fatal;
 mod header;
 mod inspector;
@@ -25,8 +31,10 @@ mod message_strip;
 mod motion;
 mod node_card;
 mod pod_chip;
+mod services;
 pub mod state;
 mod timeline;
+pub mod traffic;
 pub mod view;
 
 pub use app::App;

@@ -2,9 +2,11 @@
 //! A crowded node draws one chip per owner with a count, until the reader expands it.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use yew::prelude::*;
 
+use crate::ui::actions::{node_actions, ActionMenu};
 use crate::ui::agent::Agent;
 use crate::ui::pod_chip::PodChip;
 use crate::ui::state::Target;
@@ -16,11 +18,13 @@ pub const CROWDED: usize = 12;
 
 #[derive(Properties, PartialEq)]
 pub struct NodeCardProps {
-    pub node: NodeView,
+    pub node: Rc<NodeView>,
     /// The node's kubelet / kube-proxy sent or received a message just now.
     pub kubelet_active: bool,
     pub proxy_active: bool,
     pub on_inspect: Callback<Target>,
+    /// Runs a command (a fault or an operation) in the console.
+    pub on_run: Callback<String>,
 }
 
 /// The pods of a node: every chip, or (when crowded and not expanded) one chip per owner.
@@ -95,6 +99,7 @@ pub fn node_card(props: &NodeCardProps) -> Html {
                     <span aria-hidden="true">{if ready { "●" } else { "○" }}</span>
                     {" "}{&node.status}
                 </span>
+                <ActionMenu subject={node.name.clone()} actions={node_actions(&node.name, ready)} on_run={props.on_run.clone()} />
             </header>
             <div class="agents">
                 <Agent compact=true key_name={component_key(&Component::Kubelet(node.name.clone()))}

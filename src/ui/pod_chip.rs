@@ -58,6 +58,7 @@ pub fn pod_chip(props: &PodChipProps) -> Html {
             class={classes!("pod", look.class(), owner.is_none().then_some("pod--bare"))}
             style={style}
             aria-label={pod.name.clone()}
+            data-pod={pod.name.clone()}
             title={title}
             data-status={pod.status.clone()}
             tabindex="0"

@@ -10,10 +10,14 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
-use crate::api::{info, Object};
+use crate::api::{info, Key, Object};
 use crate::kubectl::{self, watch::Watch, Reply};
-use crate::ui::view::{component_key, format_seconds, MessageGroup};
-use crate::{Cluster, ClusterConfig, Message, Snapshot};
+use crate::network::Request;
+use crate::ui::explain::Explanation;
+use crate::ui::traffic::{self, ServiceView, TrafficView};
+use crate::ui::view::{component_key, format_clock, format_seconds, MessageGroup};
+use crate::cluster::ControlPlaneMember;
+use crate::{Cluster, ClusterConfig, Component, Message, Snapshot};
 
 /// How many of the latest messages the log strip shows.
 const RECENT_MESSAGES: usize = 4;
@@ -25,6 +29,8 @@ const CONSOLE_LIMIT: usize = 200;
 const TIMELINE_EVENTS: usize = 30;
 /// The longest a message step waits for the next message, in virtual time.
 const STEP_LIMIT_MS: u64 = 15 * 60 * 1000;
+/// How many of the latest requests the Services row lists.
+const TRAFFIC_SHOWN: usize = 4;
 
 /// What the user (or the timer) asks for.
 pub enum Action {
@@ -57,6 +63,11 @@ pub enum Action {
     StepMessage,
     /// Leave step mode: show every message again.
     EndStepping,
+    /// "Continue from here": replace the cluster with a fork of it at the revision the
+    /// timeline shows.
+    Fork,
+    /// Put away the notice about the fork.
+    DismissFork,
 }
 
 /// What the inspector shows: an object (`kind` as kubectl names it) or a component.
@@ -73,6 +84,8 @@ pub struct Inspection {
     pub details: String,
     pub events: Vec<String>,
     pub yaml: String,
+    /// For a pod: the scheduler's latest decision about it.
+    pub explanation: Option<Explanation>,
 }
 
 /// One command and what the terminal showed for it.
@@ -117,6 +130,15 @@ impl MessageView {
     }
 }
 
+/// The latest requests, and how many of them are new since the previous update (they get a
+/// travelling dot).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Traffic {
+    /// Oldest first.
+    pub latest: Vec<TrafficView>,
+    pub fresh: usize,
+}
+
 /// The timeline's scrubber: which revisions can be shown, and which one is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Revisions {
@@ -157,6 +179,17 @@ pub struct UiState {
     pub hidden: Rc<Vec<MessageGroup>>,
     /// Step mode: how many messages of the log are revealed so far.
     pub stepped_to: Option<usize>,
+    /// The Services with their endpoints.
+    pub services: Rc<Vec<ServiceView>>,
+    pub traffic: Rc<Traffic>,
+    /// After "Continue from here": what the cluster was forked from, as a notice.
+    pub forked: Option<Rc<String>>,
+    /// The control-plane nodes with their processes and leaders (`sim control-plane`).
+    pub members: Rc<Vec<ControlPlaneMember>>,
+    /// The newest request already drawn.
+    last_request: Option<Request>,
+    /// How much of the audit log `refresh` has read (to see which kinds were written).
+    audit_seen: usize,
     messages_seen: usize,
     /// The cluster revision `snapshot` was taken at.
     revision: i64,
@@ -183,6 +216,10 @@ impl PartialEq for UiState {
             && Rc::ptr_eq(&self.events, &other.events)
             && Rc::ptr_eq(&self.hidden, &other.hidden)
             && self.stepped_to == other.stepped_to
+            && Rc::ptr_eq(&self.services, &other.services)
+            && Rc::ptr_eq(&self.traffic, &other.traffic)
+            && self.forked == other.forked
+            && Rc::ptr_eq(&self.members, &other.members)
     }
 }
 
@@ -230,6 +267,12 @@ impl UiState {
             events: Rc::new(Vec::new()),
             hidden: Rc::new(vec![MessageGroup::Lease]),
             stepped_to: None,
+            services: Rc::new(Vec::new()),
+            traffic: Rc::new(Traffic::default()),
+            forked: None,
+            members: Rc::new(Vec::new()),
+            last_request: None,
+            audit_seen: 0,
             messages_seen: usize::MAX,
             revision: -1,
             next_id: 0,
@@ -252,18 +295,51 @@ impl UiState {
         let cluster = self.cluster.borrow();
         self.now_ms = cluster.now_ms();
 
-        // Only a write changes what a snapshot shows, so an idle cluster costs no snapshots.
+        // Only a write changes what a snapshot shows, so an idle cluster costs no snapshots;
+        // and only a write to what a view draws redoes that view (at 500 nodes the Lease
+        // heartbeats alone write 50 times a second).
         if cluster.revision() != self.revision {
             self.revision = cluster.revision();
-            let mut snapshot = cluster.snapshot();
-            snapshot.time_ms = 0; // the clock is shown on its own; see `now_ms`
-            if *self.snapshot != snapshot {
-                self.snapshot = Rc::new(snapshot);
+            let messages = cluster.messages();
+            let new = messages.get(self.audit_seen..).unwrap_or_default();
+            self.audit_seen = messages.len();
+            let writes: Vec<&str> =
+                new.iter().filter(|m| m.to == Component::Etcd && m.verb != "range").map(|m| m.object.as_str()).collect();
+            // A write without a message (an etcd restore) may have changed anything.
+            let touched = |pred: &dyn Fn(&str) -> bool| writes.is_empty() || writes.iter().any(|w| pred(w));
+            let is_traffic = |w: &str| ["services/", "endpointslices/", "endpoints/"].iter().any(|p| w.starts_with(p));
+            if touched(&|w: &str| !w.starts_with("leases/") && !w.starts_with("events/") && !is_traffic(w)) {
+                let mut snapshot = cluster.snapshot();
+                snapshot.time_ms = 0; // the clock is shown on its own; see `now_ms`
+                if *self.snapshot != snapshot {
+                    self.snapshot = Rc::new(snapshot);
+                }
             }
-            let events = latest_events(&cluster);
-            if *self.events != events {
-                self.events = Rc::new(events);
+            if touched(&|w: &str| w.starts_with("events/")) {
+                let events = latest_events(&cluster);
+                if *self.events != events {
+                    self.events = Rc::new(events);
+                }
             }
+            if touched(&is_traffic) {
+                let services = traffic::services(&cluster);
+                if *self.services != services {
+                    self.services = Rc::new(services);
+                }
+            }
+        }
+        if cluster.recent_requests().last() != self.last_request.as_ref() {
+            let requests: Vec<&Request> = cluster.recent_requests().collect();
+            let seen = self.last_request.as_ref().and_then(|last| requests.iter().rposition(|r| *r == last));
+            let fresh = requests.len() - seen.map_or(0, |i| i + 1);
+            let shown = requests.iter().skip(requests.len().saturating_sub(TRAFFIC_SHOWN)).map(|r| traffic::hops(r));
+            self.traffic = Rc::new(Traffic { latest: shown.collect(), fresh });
+            self.last_request = requests.last().map(|r| (*r).clone());
+        }
+        // Elections change leaders without a write, so this is read on every refresh (a few rows).
+        let members = cluster.control_plane();
+        if *self.members != members {
+            self.members = Rc::new(members);
         }
         let oldest = cluster.oldest_revision();
         let viewing = self.revisions.viewing.filter(|&r| r >= oldest && r < self.revision);
@@ -375,12 +451,52 @@ impl UiState {
                 let ns = namespace.as_ref().map(|n| format!(" -n {n}")).unwrap_or_default();
                 let describe = kubectl::execute(&mut cluster, &format!("kubectl describe {kind} {name}{ns}"), None);
                 let yaml = kubectl::execute(&mut cluster, &format!("kubectl get {kind} {name}{ns} -o yaml"), None);
-                Inspection { title: format!("{kind}/{name}"), details: describe, events: events_about(&cluster, name), yaml }
+                let explanation = (kind == "pod").then(|| {
+                    let key = Key::new("Pod", namespace.as_deref().unwrap_or("default"), name);
+                    cluster.scheduler().decision(&key).map(Explanation::of)
+                });
+                Inspection {
+                    title: format!("{kind}/{name}"),
+                    details: describe,
+                    events: events_about(&cluster, name),
+                    yaml,
+                    explanation: explanation.flatten(),
+                }
             }
             Target::Component(key) => component_inspection(&cluster, key),
         };
         drop(cluster);
         self.inspection = Rc::new(inspection);
+    }
+
+    /// Replaces the cluster with a fork of it at the revision the timeline shows; the cluster
+    /// left behind is dropped. Everything derived from the old one is derived afresh.
+    fn fork(&mut self) {
+        let Some(revision) = self.revisions.viewing else { return };
+        let fork = self.cluster.borrow().fork(revision);
+        let note = match fork {
+            Ok(fork) => {
+                let note = format!(
+                    "Continued from revision {revision}: a new cluster whose etcd holds the state of that revision, at virtual time {}. \
+                     Its controllers, scheduler and kubelets start afresh and reconcile from it; the cluster you left is gone.",
+                    format_clock(fork.now_ms())
+                );
+                self.cluster = Rc::new(RefCell::new(fork));
+                self.revision = -1;
+                self.audit_seen = 0;
+                self.messages_seen = usize::MAX;
+                self.stepped_to = None;
+                self.watch = None;
+                self.last_request = None;
+                self.traffic = Rc::new(Traffic::default());
+                self.revisions.viewing = None;
+                self.past = None;
+                self.forked = Some(Rc::new(note.clone()));
+                note
+            }
+            Err(e) => e.render(None),
+        };
+        self.push_console(format!("# continue from revision {revision}"), None, note);
     }
 
     /// Reveals the next message the filter shows, letting virtual time run until there is one.
@@ -455,7 +571,7 @@ fn component_inspection(cluster: &Cluster, key: &str) -> Inspection {
         .collect();
     let details =
         if mine.is_empty() { "No messages yet.".to_string() } else { format!("Latest messages, newest first:\n{}", mine.join("\n")) };
-    Inspection { title: key.to_string(), details, events: Vec::new(), yaml: String::new() }
+    Inspection { title: key.to_string(), details, events: Vec::new(), yaml: String::new(), explanation: None }
 }
 
 impl Default for UiState {
@@ -536,6 +652,8 @@ impl Reducible for UiState {
             }
             Action::StepMessage => state.step_message(),
             Action::EndStepping => state.stepped_to = None,
+            Action::Fork => state.fork(),
+            Action::DismissFork => state.forked = None,
         }
         state.refresh();
         if state == *self {

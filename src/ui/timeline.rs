@@ -79,6 +79,10 @@ pub fn timeline(props: &TimelineProps) -> Html {
                     <button type="button" class="btn btn-primary" onclick={dispatch.to_callback().reform(|_| Action::ViewRevision(None))}>
                         {"Back to live"}
                     </button>
+                    <button type="button" class="btn" onclick={dispatch.to_callback().reform(|_| Action::Fork)}
+                        title="Start a new live cluster from this revision: its etcd holds this state, and everything reconciles from it">
+                        {"Continue from here"}
+                    </button>
                 }
             </div>
             <details class="events">
