@@ -35,15 +35,15 @@ fn run(cluster: &mut Cluster, command: &str, stdin: Option<&str>) {
 /// default plugin, adaptive percentageOfNodesToScore), in pods per second of wall time.
 ///
 /// Set-up (not timed): the cluster with its workers Ready, kube-scheduler stopped, and ten
-/// 1,000-replica Deployments (in ten namespaces, which keeps the set-up's admission checks
-/// short) whose ReplicaSets have created every pod, all Pending.
+/// 1,000-replica Deployments (one per namespace, as ten teams would run them)
+/// whose ReplicaSets have created every pod, all Pending.
 /// Timed: from `sim start scheduler` (its informers list the 10,000 pods and the nodes, then it
 /// runs a scheduling cycle per pod and binds it through the API server) until the API server
 /// has every pod bound. The bindings' watch events reach the kubelets one virtual millisecond
 /// later, after the clock stops, so their work is not counted.
 ///
 /// `clock_ms` reads a wall clock in milliseconds (std's `Instant` natively,
-/// `performance.now()` in the browser).
+/// `Date.now()` in the browser).
 pub fn schedule_pods_per_s(clock_ms: impl Fn() -> f64) -> f64 {
     let mut cluster = Cluster::new(ClusterConfig { seed: 3, workers: SCHEDULE_NODES });
     cluster.advance(1000);
