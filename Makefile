@@ -49,7 +49,7 @@ help:
 	@echo "make test       run every test (native, wasm in headless Chromium, end-to-end)"
 	@echo "                (or one suite: make test-native | test-wasm | e2e)"
 	@echo "make size       gzip -9 size of each file in dist/"
-	@echo "make bench      the model's benchmarks (release build), as key value lines"
+	@echo "make bench      every benchmark (native, wasm and the site in Chromium), as key value lines"
 
 # ---- tools ------------------------------------------------------------------------------
 tools: versions wasm-target trunk wasm-bindgen npm-deps
@@ -140,9 +140,26 @@ size:
 	  printf '%10d %10d  %s\n' "$$r" "$$z" "$${f#./}"; done && \
 	  printf '%10d %10d  total (bytes raw, bytes gzip -9)\n' "$$raw" "$$total"
 
-# Benchmarks print figures; they never fail on a slow machine.
-bench: fetch
-	cargo bench --locked --bench model
+# Every benchmark, then a summary of `key value` lines in BENCH_KEYS order. Figures never fail
+# the run on a slow machine; something broken (no figure, a page that does not load) does.
+# Natively: the model (benches/model.rs); in headless Chromium: the same scheduler benchmark
+# compiled to wasm (benches/wasm_bench.rs), then the release site (tests/e2e/bench.mjs).
+BENCH_KEYS := schedule_pods_per_s_native schedule_pods_per_s_wasm deploy_10k_to_running_ms_native \
+              idle_minute_5k_pods_us_native memory_10k_pods_mb_native dist_gzip_kb first_render_ms \
+              frame_ms_median_1k frame_ms_p95_1k frame_ms_median_5k frame_ms_p95_5k
+BENCH_FIGURES := target/bench/figures.txt
+
+bench: fetch wasm-target wasm-bindgen test-deps dist
+	@mkdir -p $(dir $(BENCH_FIGURES)) && : > $(BENCH_FIGURES)
+	cargo bench --locked --bench model | tee -a $(BENCH_FIGURES)
+	CHROMEDRIVER=$(CHROMEDRIVER) \
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	WASM_BINDGEN_TEST_TIMEOUT=$${WASM_BINDGEN_TEST_TIMEOUT:-1800} \
+	  cargo test --locked --release --target $(WASM_TARGET) --test wasm_bench -- --nocapture \
+	  | tee /dev/stderr | grep -oE 'schedule_pods_per_s_wasm [0-9.]+$$' >> $(BENCH_FIGURES)
+	node tests/e2e/bench.mjs | tee -a $(BENCH_FIGURES)
+	@echo; echo "summary:"; for key in $(BENCH_KEYS); do \
+	  grep -m1 "^$$key [0-9.]*$$" $(BENCH_FIGURES) || { echo "error: no figure for $$key" >&2; exit 1; }; done
 
 clean:
 	rm -rf dist test-results

@@ -6,8 +6,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use kubeglass::api::{info, Object};
 use kubeglass::{kubectl, Cluster, ClusterConfig};
+
+mod common;
+use common::{count_pods, deployment};
 
 /// Counts the bytes the model holds, so memory is measured without asking the OS.
 struct Counting;
@@ -28,28 +30,15 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// A Deployment of `replicas` small nginx pods (they fit 1,000 default workers many times over).
-fn deployment(replicas: u32) -> String {
-    format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: nginx\n        image: nginx\n        resources:\n          requests:\n            cpu: 10m\n            memory: 16Mi\n"
-    )
-}
-
-fn running_pods(cluster: &Cluster) -> usize {
-    let pods = cluster.api().peek_list(info("Pod"), Some("default"));
-    pods.iter()
-        .filter(|p| matches!(&***p, Object::Pod(pod) if pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")))
-        .count()
-}
-
 /// Applies the Deployment and advances virtual time a second at a time until every pod runs.
 /// Returns the wall time in milliseconds.
-fn deploy_to_running(cluster: &mut Cluster, replicas: u32) -> f64 {
+fn deploy_to_running(cluster: &mut Cluster, replicas: usize) -> f64 {
     let start = Instant::now();
     let out = kubectl::execute(cluster, "kubectl apply -f -", Some(&deployment(replicas)));
     assert!(out.contains("created"), "{out}");
     let mut waited_s = 0;
-    while running_pods(cluster) < replicas as usize {
+    let running = |pod: &k8s_openapi::api::core::v1::Pod| pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
+    while count_pods(cluster, Some("default"), running) < replicas {
         cluster.advance(1000);
         waited_s += 1;
         assert!(waited_s < 3600, "{replicas} pods not Running after an hour of virtual time");
@@ -57,23 +46,37 @@ fn deploy_to_running(cluster: &mut Cluster, replicas: u32) -> f64 {
     start.elapsed().as_secs_f64() * 1000.0
 }
 
+/// `cargo bench --bench model [FILTER]`: runs the benchmarks whose key contains FILTER
+/// (all of them without one).
 fn main() {
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with("--")).unwrap_or_default();
+    let wanted = |key: &str| key.contains(filter.as_str());
+
+    if wanted("schedule_pods_per_s_native") {
+        let start = Instant::now();
+        let pods_per_s = common::schedule_pods_per_s(|| start.elapsed().as_secs_f64() * 1000.0);
+        println!("schedule_pods_per_s_native {pods_per_s:.0}");
+    }
+
     // A 10,000-replica Deployment on 1,000 nodes, apply to all Running.
-    let mut cluster = Cluster::new(ClusterConfig { seed: 1, workers: 1000 });
-    let ms = deploy_to_running(&mut cluster, 10_000);
-    println!("deploy_10k_to_running_ms_native {ms:.0}");
-    println!("memory_10k_pods_mb_native {:.1}", ALLOCATED.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0));
-    drop(cluster);
+    if wanted("deploy_10k_to_running_ms_native") || wanted("memory_10k_pods_mb_native") {
+        let mut cluster = Cluster::new(ClusterConfig { seed: 1, workers: 1000 });
+        let ms = deploy_to_running(&mut cluster, 10_000);
+        println!("deploy_10k_to_running_ms_native {ms:.0}");
+        println!("memory_10k_pods_mb_native {:.1}", ALLOCATED.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0));
+    }
 
     // One idle virtual minute of a 5,000-pod cluster (heartbeats, leases, nothing else).
-    let mut cluster = Cluster::new(ClusterConfig { seed: 2, workers: 500 });
-    deploy_to_running(&mut cluster, 5_000);
-    cluster.advance(10 * 60 * 1000);
-    let runs = 5;
-    let start = Instant::now();
-    for _ in 0..runs {
-        cluster.advance(60 * 1000);
+    if wanted("idle_minute_5k_pods_us_native") {
+        let mut cluster = Cluster::new(ClusterConfig { seed: 2, workers: 500 });
+        deploy_to_running(&mut cluster, 5_000);
+        cluster.advance(10 * 60 * 1000);
+        let runs = 5;
+        let start = Instant::now();
+        for _ in 0..runs {
+            cluster.advance(60 * 1000);
+        }
+        let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(runs);
+        println!("idle_minute_5k_pods_us_native {us:.0}");
     }
-    let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(runs);
-    println!("idle_minute_5k_pods_us_native {us:.0}");
 }

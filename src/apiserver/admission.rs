@@ -263,10 +263,16 @@ fn resource_quota(api: &ApiServer, object: &Object) -> Result<(), String> {
     if requested.is_empty() {
         return Ok(());
     }
+    // Most namespaces have no quota: then nothing needs the namespace's usage, which would
+    // otherwise be summed over every object in it on every create.
+    let quotas = api.peek_list(info("ResourceQuota"), Some(namespace));
+    if quotas.is_empty() {
+        return Ok(());
+    }
     let content: Vec<ObjectRef> =
         crate::api::KINDS.iter().filter(|k| k.namespaced).flat_map(|k| api.peek_list(k, Some(namespace))).collect();
     let used = usage(content.iter().map(|o| &**o));
-    for quota in api.peek_list(info("ResourceQuota"), Some(namespace)) {
+    for quota in quotas {
         let Object::ResourceQuota(rq) = &*quota else { continue };
         let hard = rq.spec.as_ref().and_then(|s| s.hard.clone()).unwrap_or_default();
         if let Object::Pod(pod) = object {

@@ -155,6 +155,9 @@ pub struct Kubelet {
     config: NodeConfig,
     pods: BTreeMap<Key, PodWorker>,
     images: BTreeSet<String>,
+    /// How many of `images` the Node's status lists (images are never removed, so a
+    /// different count means the status is out of date).
+    images_reported: usize,
     next_host: u32,
     work: VecDeque<Key>,
     /// CPU (millicores) that simulated traffic (`sim load`, `crate::network`) makes each
@@ -180,6 +183,7 @@ impl Kubelet {
             config,
             pods: BTreeMap::new(),
             images: BTreeSet::new(),
+            images_reported: 0,
             next_host: 2,
             work: VecDeque::new(),
             traffic_cpu: BTreeMap::new(),
@@ -354,7 +358,15 @@ impl Kubelet {
         let mut timers = Vec::new();
         let node_memory = self.memory_bytes();
         match timer {
-            Timer::Lease => timers.push(node_lease::renew(client, &self.config.name)),
+            Timer::Lease => {
+                timers.push(node_lease::renew(client, &self.config.name));
+                // The status loop runs every 10 s too (nodeStatusUpdateFrequency) and posts
+                // the status at once when something in it changed: here, new images.
+                if self.images.len() != self.images_reported {
+                    node_lease::report_images(client, &self.config.name, &self.images);
+                    self.images_reported = self.images.len();
+                }
+            }
             Timer::NodeStatus => timers.push(node_lease::report_status(client, &self.config.name)),
             Timer::Eviction => {
                 self.synchronize_eviction(client, &mut timers);

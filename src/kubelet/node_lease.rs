@@ -3,10 +3,12 @@
 //! status every 5 min when nothing changed (nodeStatusReportFrequency), refreshing the
 //! conditions' lastHeartbeatTime. Only timers: an idle node costs one write per renewal.
 use k8s_openapi::api::coordination::v1::LeaseSpec;
-use k8s_openapi::api::core::v1::NodeCondition;
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::core::v1::{ContainerImage, NodeCondition};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 
-use super::Timer;
+use super::{runtime, Timer};
 use crate::api::{controller_ref, info, Key, Lease, Object, ObjectMeta};
 use crate::apiserver::{timestamp, ApiError, Client};
 
@@ -15,6 +17,8 @@ pub const LEASE_NAMESPACE: &str = "kube-node-lease";
 pub const RENEW_INTERVAL_MS: u64 = 10_000;
 pub const LEASE_DURATION_SECONDS: i32 = 40;
 pub const NODE_STATUS_REPORT_MS: u64 = 300_000;
+/// `nodeStatusMaxImages`: the status lists at most this many images, the largest first.
+const NODE_STATUS_MAX_IMAGES: usize = 50;
 
 fn micro_time(now_ms: u64) -> MicroTime {
     let millis = i64::try_from(now_ms).unwrap_or(i64::MAX);
@@ -110,4 +114,50 @@ pub fn report_status(client: &mut Client, node: &str) -> (u64, Timer) {
         }
     });
     (NODE_STATUS_REPORT_MS, Timer::NodeStatus)
+}
+
+/// `status.images` as the kubelet's `Images` setter builds it: the images present (by their
+/// containerd reference; the model has no digests), largest first, at most 50.
+pub fn images(present: &BTreeSet<String>) -> Vec<ContainerImage> {
+    let mut images: Vec<ContainerImage> = present
+        .iter()
+        .map(|name| ContainerImage {
+            names: Some(vec![name.clone()]),
+            size_bytes: Some(i64::try_from(runtime::size(name)).unwrap_or(i64::MAX)),
+        })
+        .collect();
+    images.sort_by_key(|i| std::cmp::Reverse(i.size_bytes));
+    images.truncate(NODE_STATUS_MAX_IMAGES);
+    images
+}
+
+/// Posts the Node's status with the images now present.
+pub fn report_images(client: &mut Client, node: &str, present: &BTreeSet<String>) {
+    let images = images(present);
+    let _ = client.patch(&Key::new("Node", "", node), "update status", |o| {
+        if let Object::Node(n) = o {
+            n.status.get_or_insert_with(Default::default).images = Some(images);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_are_listed_largest_first_and_at_most_fifty() {
+        let present = BTreeSet::from(["docker.io/library/busybox:latest".to_string(), "docker.io/library/nginx:1.27".to_string()]);
+        let listed: Vec<(Vec<String>, Option<i64>)> =
+            images(&present).into_iter().map(|i| (i.names.unwrap_or_default(), i.size_bytes)).collect();
+        assert_eq!(
+            listed,
+            [
+                (vec!["docker.io/library/nginx:1.27".to_string()], Some(72_000_000)),
+                (vec!["docker.io/library/busybox:latest".to_string()], Some(2_200_000)),
+            ]
+        );
+        let many: BTreeSet<String> = (0..60).map(|i| format!("docker.io/library/nginx:1.{i}")).collect();
+        assert_eq!(images(&many).len(), 50);
+    }
 }

@@ -71,6 +71,11 @@ fn find(image: &str) -> Option<&'static Image> {
     CATALOGUE.iter().find(|i| i.repository == repository)
 }
 
+/// The size in bytes of an image the registry serves (0 for one it does not).
+pub fn size(image: &str) -> u64 {
+    find(image).map_or(0, |i| i.bytes)
+}
+
 /// The command line a container runs: `command` replaces the image's ENTRYPOINT and `args`
 /// its CMD, as the container runtime combines them.
 pub fn argv(image: &str, command: Option<&[String]>, args: Option<&[String]>) -> Vec<String> {

@@ -1,7 +1,7 @@
 //! The scheduler's cache: what each node has, and what each pod asks for, computed once when
 //! a watch event arrives so that a scheduling cycle only reads (`framework.NodeInfo`,
 //! `framework.PodInfo`).
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Node, Pod, PodAffinityTerm, PodSpec, Toleration};
@@ -329,6 +329,9 @@ pub struct NodeInfo {
     /// node of every cycle.
     zone: Option<String>,
     hostname: Option<String>,
+    /// The images the kubelet reports present (`status.images`), by each of their names, with
+    /// their size in bytes (`NodeInfo.ImageStates`).
+    pub images: HashMap<String, i64>,
 }
 
 impl NodeInfo {
@@ -346,6 +349,7 @@ impl NodeInfo {
             generation: 0,
             zone: None,
             hostname: None,
+            images: HashMap::new(),
         };
         info.set_node(info.node.clone());
         info
@@ -357,6 +361,12 @@ impl NodeInfo {
         let label = |key: &str| node.metadata.labels.as_ref().and_then(|l| l.get(key)).cloned();
         self.zone = label(ZONE);
         self.hostname = label(HOSTNAME);
+        self.images.clear();
+        for image in node.status.iter().flat_map(|s| s.images.iter().flatten()) {
+            for name in image.names.iter().flatten() {
+                self.images.entry(name.clone()).or_insert(image.size_bytes.unwrap_or(0));
+            }
+        }
         self.node = node;
     }
 
@@ -397,6 +407,35 @@ impl NodeInfo {
         if !pod.affinity.required_anti_affinity.is_empty() {
             step(&mut self.pods_with_required_anti_affinity);
         }
+    }
+}
+
+/// On how many nodes each image name is present (the cache's `imageStates`), for
+/// ImageLocality's spread.
+#[derive(Default)]
+pub struct ImageNodes(HashMap<String, usize>);
+
+impl ImageNodes {
+    pub fn add(&mut self, node: &NodeInfo) {
+        for name in node.images.keys() {
+            *self.0.entry(name.clone()).or_insert(0) += 1;
+        }
+    }
+
+    pub fn remove(&mut self, node: &NodeInfo) {
+        for name in node.images.keys() {
+            if let Some(n) = self.0.get_mut(name) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.0.remove(name);
+                }
+            }
+        }
+    }
+
+    /// How many nodes have an image of this name.
+    pub fn nodes_with(&self, name: &str) -> usize {
+        self.0.get(name).copied().unwrap_or(0)
     }
 }
 

@@ -19,7 +19,7 @@ use crate::api::{Key, Object, ObjectRef};
 use crate::apiserver::{set_pod_condition, Client, WatchEvent, WatchEventType};
 
 pub use cache::{allocatable, pod_requests};
-use cache::{NamespaceLabels, NodeInfo, PodInfo};
+use cache::{ImageNodes, NamespaceLabels, NodeInfo, PodInfo};
 use config::Config;
 pub use framework::Decision;
 use framework::Framework;
@@ -64,6 +64,7 @@ pub struct Scheduler {
     /// Nodes in name order; `node_index` finds one by name.
     nodes: Vec<NodeInfo>,
     node_index: HashMap<Arc<str>, usize>,
+    image_nodes: ImageNodes,
     /// Pods counted on a node (bound, or assumed while their binding is in flight).
     assigned: HashMap<Key, Arc<str>>,
     /// Pods this scheduler bound that its informer has not yet reported bound.
@@ -93,6 +94,7 @@ impl Default for Scheduler {
             config,
             nodes: Vec::new(),
             node_index: HashMap::new(),
+            image_nodes: ImageNodes::default(),
             assigned: HashMap::new(),
             assumed: HashSet::new(),
             orphans: HashMap::new(),
@@ -124,13 +126,10 @@ fn pod_changed(old: &Pod, new: &Pod) -> bool {
 }
 
 /// Whether a node changed in a way that may help unschedulable pods (the node events the
-/// plugins register for: allocatable, labels, taints, unschedulable, images).
+/// plugins register for: allocatable, labels, taints, unschedulable). New images are not
+/// one (`NodeSchedulingPropertiesChange`): they only change scores.
 fn node_changed(old: &NodeInfo, new: &k8s_openapi::api::core::v1::Node) -> bool {
-    let images = |n: &k8s_openapi::api::core::v1::Node| n.status.as_ref().and_then(|s| s.images.clone());
-    old.allocatable != cache::allocatable(new)
-        || old.node.metadata.labels != new.metadata.labels
-        || old.node.spec != new.spec
-        || images(&old.node) != images(new)
+    old.allocatable != cache::allocatable(new) || old.node.metadata.labels != new.metadata.labels || old.node.spec != new.spec
 }
 
 impl Scheduler {
@@ -204,6 +203,7 @@ impl Scheduler {
             (Some(i), true) => {
                 let gone = self.nodes.remove(i);
                 self.node_index.remove(&gone.name);
+                self.image_nodes.remove(&gone);
                 for pod in gone.pods {
                     self.orphans.insert(pod.key.clone(), pod);
                 }
@@ -212,7 +212,9 @@ impl Scheduler {
             (Some(i), false) => {
                 let Some(info) = self.nodes.get_mut(i) else { return };
                 let changed = node_changed(info, node);
+                self.image_nodes.remove(info);
                 info.set_node(Arc::new(node.clone()));
+                self.image_nodes.add(info);
                 if changed {
                     self.queue.on_cluster_event(ClusterEvent::NodeUpdate, now);
                 }
@@ -227,6 +229,7 @@ impl Scheduler {
                         info.add_pod(pod);
                     }
                 }
+                self.image_nodes.add(&info);
                 let at = self.nodes.partition_point(|n| n.name < info.name);
                 self.nodes.insert(at, info);
                 self.reindex_from(at);
@@ -387,7 +390,8 @@ impl Scheduler {
         };
         let scheduler_name = pod.spec.as_ref().and_then(|s| s.scheduler_name.as_deref()).unwrap_or("default-scheduler");
         let Some(fw) = self.frameworks.iter_mut().find(|f| f.profile.scheduler_name == scheduler_name) else { return };
-        let cx = Cycle { pod: &info, nodes: &self.nodes, objects: &self.objects, nominated: &self.nominated };
+        let cx =
+            Cycle { pod: &info, nodes: &self.nodes, image_nodes: &self.image_nodes, objects: &self.objects, nominated: &self.nominated };
         let (decision, processed) = fw.schedule(&cx, self.next_start_node_index, self.config.percentage_of_nodes_to_score, client.rng());
         if !self.nodes.is_empty() {
             self.next_start_node_index = (self.next_start_node_index + processed) % self.nodes.len();

@@ -1,7 +1,9 @@
 //! ImageLocality: favours nodes that already have the pod's images, scaled by how widely the
 //! image is spread so that pods do not pile onto one node (`plugins/imagelocality`).
-//! Images come from `node.status.images` as the kubelet reports them.
-use std::collections::BTreeMap;
+//! Images come from `node.status.images` as the kubelet reports them (containerd's full
+//! references, `docker.io/library/nginx:latest`). As upstream, a pod's image is only given a
+//! `:latest` tag, so a short name (`nginx`) does not match: the TODO in upstream's
+//! `normalizedImageName`.
 
 use super::{Cycle, NodeInfo, Plugin};
 
@@ -21,17 +23,11 @@ fn normalized(image: &str) -> String {
     }
 }
 
-/// The size of an image on a node, if the node has it.
-fn size_on(node: &NodeInfo, image: &str) -> Option<i64> {
-    let images = node.node.status.as_ref().and_then(|s| s.images.as_ref())?;
-    images.iter().find(|i| i.names.iter().flatten().any(|n| n == image)).map(|i| i.size_bytes.unwrap_or(0))
-}
-
 #[derive(Default)]
 pub struct ImageLocality {
-    /// For each of the pod's images: on how many nodes it is, out of how many.
-    spread: BTreeMap<String, (i64, i64)>,
-    images: Vec<String>,
+    /// The pod's images (init containers too), each with its spread: the share of all nodes
+    /// that have it (`ImageStateSummary.NumNodes / totalNumNodes`).
+    images: Vec<(String, f64)>,
 }
 
 impl Plugin for ImageLocality {
@@ -41,22 +37,20 @@ impl Plugin for ImageLocality {
     fn pre_score(&mut self, cx: &Cycle, _feasible: &[&NodeInfo]) -> bool {
         let spec = cx.pod.pod.spec.as_ref();
         let containers = spec.into_iter().flat_map(|s| s.init_containers.iter().flatten().chain(&s.containers));
-        self.images = containers.map(|c| normalized(c.image.as_deref().unwrap_or(""))).collect();
-        self.spread.clear();
-        let total = i64::try_from(cx.nodes.len()).unwrap_or(i64::MAX);
-        for image in &self.images {
-            if !self.spread.contains_key(image) {
-                let with = cx.nodes.iter().filter(|n| size_on(n, image).is_some()).count();
-                self.spread.insert(image.clone(), (i64::try_from(with).unwrap_or(0), total));
-            }
-        }
+        let total = cx.nodes.len().max(1) as f64;
+        self.images = containers
+            .map(|c| {
+                let name = normalized(c.image.as_deref().unwrap_or(""));
+                let spread = cx.image_nodes.nodes_with(&name) as f64 / total;
+                (name, spread)
+            })
+            .collect();
         true
     }
     fn score(&self, _cx: &Cycle, node: &NodeInfo) -> i64 {
         let mut sum: i64 = 0;
-        for image in &self.images {
-            let (Some(size), Some(&(with, total))) = (size_on(node, image), self.spread.get(image)) else { continue };
-            let spread = with as f64 / total.max(1) as f64;
+        for (image, spread) in &self.images {
+            let Some(&size) = node.images.get(image) else { continue };
             sum = sum.saturating_add((size as f64 * spread) as i64);
         }
         let max = MAX_CONTAINER_THRESHOLD.saturating_mul(i64::try_from(self.images.len()).unwrap_or(1));

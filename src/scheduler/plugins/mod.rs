@@ -15,7 +15,7 @@ mod volume_binding;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::cache::{NodeInfo, PodInfo};
+use super::cache::{ImageNodes, NodeInfo, PodInfo};
 use super::config::Profile;
 use super::Informers;
 
@@ -44,6 +44,8 @@ impl Rejection {
 pub struct Cycle<'a> {
     pub pod: &'a PodInfo,
     pub nodes: &'a [NodeInfo],
+    /// On how many of `nodes` each image is present.
+    pub image_nodes: &'a ImageNodes,
     pub objects: &'a Informers,
     /// Pending pods nominated to a node by preemption, by node.
     pub nominated: &'a HashMap<Arc<str>, Vec<Arc<PodInfo>>>,
