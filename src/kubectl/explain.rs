@@ -7,7 +7,13 @@
 //! whether it is required, description), taken from the OpenAPI schemas in k8s-openapi 0.29
 //! (`v1_34`). Those schemas come from the v2 document, so enum lists ("ENUM:" lines and
 //! "Possible enum values") are not shown.
+//!
+//! The native build embeds the table. The browser build does not (it would be a fifth of the
+//! first download): Trunk copies it next to the page as `explain.json`, and the first `kubectl
+//! explain` fetches it through the source the UI sets (`set_table_source`), as kubectl
+//! fetches the OpenAPI document from the API server.
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use serde::Deserialize;
 
@@ -23,8 +29,45 @@ struct Schema {
     p: Vec<Field>,
 }
 
-fn schemas() -> Result<BTreeMap<String, Schema>, String> {
-    serde_json::from_str(include_str!("explain.json")).map_err(|e| format!("error: the OpenAPI schema could not be read: {e}"))
+type Schemas = BTreeMap<String, Schema>;
+
+thread_local! {
+    /// The table, read once.
+    static SCHEMAS: std::cell::OnceCell<Rc<Schemas>> = const { std::cell::OnceCell::new() };
+}
+
+fn schemas() -> Result<Rc<Schemas>, String> {
+    if let Some(schemas) = SCHEMAS.with(|s| s.get().cloned()) {
+        return Ok(schemas);
+    }
+    let unreadable = |e: String| format!("error: the OpenAPI schema could not be read: {e}");
+    let schemas: Rc<Schemas> = Rc::new(serde_json::from_str(&table()?).map_err(|e| unreadable(e.to_string()))?);
+    SCHEMAS.with(|s| s.set(schemas.clone()).ok());
+    Ok(schemas)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn table() -> Result<String, String> {
+    Ok(include_str!("explain.json").to_string())
+}
+
+#[cfg(target_arch = "wasm32")]
+thread_local! {
+    /// How the browser fetches `explain.json` (set by the UI at start-up: only `ui/` may use
+    /// web APIs).
+    static SOURCE: std::cell::Cell<Option<fn() -> Result<String, String>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Tells `kubectl explain` how to fetch its table in the browser.
+#[cfg(target_arch = "wasm32")]
+pub fn set_table_source(fetch: fn() -> Result<String, String>) {
+    SOURCE.with(|s| s.set(Some(fetch)));
+}
+
+#[cfg(target_arch = "wasm32")]
+fn table() -> Result<String, String> {
+    let fetch = SOURCE.with(|s| s.get()).ok_or("error: the OpenAPI schema could not be fetched: no source is set")?;
+    fetch()
 }
 
 /// The schema name of a kind: `io.k8s.api.apps.v1.Deployment`.
@@ -90,7 +133,7 @@ pub fn explain(args: &Args) -> Result<String, String> {
 
 /// The `fieldList` template: each field's line, then its description (or, with
 /// `--recursive`, its own fields, one level deeper, stopping at a type already on the path).
-fn fields(schemas: &BTreeMap<String, Schema>, schema: &Schema, level: usize, recursive: bool, history: &mut Vec<String>, out: &mut String) {
+fn fields(schemas: &Schemas, schema: &Schema, level: usize, recursive: bool, history: &mut Vec<String>, out: &mut String) {
     let indent_amount = level * 2;
     for (name, type_guess, reference, required, description) in &schema.p {
         out.push_str(&indent(name, indent_amount));
