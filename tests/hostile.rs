@@ -2,7 +2,7 @@
 //! simulation that says what it capped), answers quickly, and leaves the cluster working with
 //! nothing applied before lost. Each case prints its wall time; the tests assert behaviour
 //! only, so a slow machine does not fail them (`cargo test --release --test hostile --
-//! --nocapture` shows the times of a release build).
+//! --nocapture` shows the times of a release build; the two largest cases run only there).
 use std::time::Instant;
 
 use kubeglass::kubectl::execute;
@@ -137,6 +137,7 @@ fn absurd_quantities_and_counts() {
 /// rollout starts, and the ReplicaSet controller creates at most its cap of pods and says so in
 /// a Warning event. The Deployment can then be scaled back and everything else keeps working.
 #[test]
+#[cfg_attr(debug_assertions, ignore = "10,000 pods take minutes unoptimised: run with --release")]
 fn a_huge_deployment_is_accepted_and_capped() {
     let mut cluster = cluster_with_web();
     let huge = WEB.replace("name: web", "name: huge").replace("app: web", "app: huge").replace("replicas: 2", "replicas: 2147483647");
@@ -169,6 +170,7 @@ fn a_huge_deployment_is_accepted_and_capped() {
 }
 
 #[test]
+#[cfg_attr(debug_assertions, ignore = "30 virtual days take minutes unoptimised: run with --release")]
 fn the_longest_wait_is_bounded() {
     let mut cluster = cluster_with_web();
     let start = Instant::now();
