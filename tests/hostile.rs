@@ -35,6 +35,13 @@ fn timed(cluster: &mut Cluster, line: &str, stdin: Option<&str>) -> String {
     out
 }
 
+/// `sim wait 10s`, `steps` times, each timed.
+fn wait_in_steps(cluster: &mut Cluster, steps: usize) {
+    for _ in 0..steps {
+        timed(cluster, "sim wait 10s", None);
+    }
+}
+
 fn pod(name: &str, extra: &str) -> String {
     format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n  - name: app\n    image: nginx\n{extra}")
 }
@@ -142,9 +149,7 @@ fn a_huge_deployment_is_accepted_and_capped() {
     let mut cluster = cluster_with_web();
     let huge = WEB.replace("name: web", "name: huge").replace("app: web", "app: huge").replace("replicas: 2", "replicas: 2147483647");
     assert_eq!(timed(&mut cluster, "kubectl apply -f -", Some(&huge)), "deployment.apps/huge created\n");
-    for _ in 0..6 {
-        timed(&mut cluster, "sim wait 10s", None);
-    }
+    wait_in_steps(&mut cluster, 6);
     let pods = cluster.api().peek_list(kubeglass::api::info("Pod"), Some("default")).len();
     assert!((1000..=10_002).contains(&pods), "{pods} pods");
     let events = timed(&mut cluster, "kubectl get events --field-selector reason=ReplicasCapped", None);
@@ -153,9 +158,7 @@ fn a_huge_deployment_is_accepted_and_capped() {
     assert!(out.contains("/2147483647"), "{out}");
     timed(&mut cluster, "kubectl get pods", None);
     assert_eq!(timed(&mut cluster, "kubectl scale deployment huge --replicas=1", None), "deployment.apps/huge scaled\n");
-    for _ in 0..6 {
-        timed(&mut cluster, "sim wait 10s", None);
-    }
+    wait_in_steps(&mut cluster, 6);
     assert!(timed(&mut cluster, "kubectl get deployment huge", None).contains("huge   1/1"));
     assert_web_intact(&mut cluster);
 
@@ -163,9 +166,7 @@ fn a_huge_deployment_is_accepted_and_capped() {
     assert_eq!(scaled, "deployment.apps/web scaled\n");
     timed(&mut cluster, "sim wait 30s", None);
     assert_eq!(timed(&mut cluster, "kubectl scale deployment web --replicas=2", None), "deployment.apps/web scaled\n");
-    for _ in 0..12 {
-        timed(&mut cluster, "sim wait 10s", None);
-    }
+    wait_in_steps(&mut cluster, 12);
     assert_web_intact(&mut cluster);
 }
 
