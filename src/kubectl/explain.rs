@@ -51,16 +51,20 @@ fn table() -> Result<String, String> {
     Ok(include_str!("explain.json").to_string())
 }
 
+/// Fetches the table's JSON text.
+#[cfg(target_arch = "wasm32")]
+type Fetch = fn() -> Result<String, String>;
+
 #[cfg(target_arch = "wasm32")]
 thread_local! {
     /// How the browser fetches `explain.json` (set by the UI at start-up: only `ui/` may use
     /// web APIs).
-    static SOURCE: std::cell::Cell<Option<fn() -> Result<String, String>>> = const { std::cell::Cell::new(None) };
+    static SOURCE: std::cell::Cell<Option<Fetch>> = const { std::cell::Cell::new(None) };
 }
 
 /// Tells `kubectl explain` how to fetch its table in the browser.
 #[cfg(target_arch = "wasm32")]
-pub fn set_table_source(fetch: fn() -> Result<String, String>) {
+pub fn set_table_source(fetch: Fetch) {
     SOURCE.with(|s| s.set(Some(fetch)));
 }
 
