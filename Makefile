@@ -40,7 +40,7 @@ SERVE_ADDRESS := 127.0.0.1
 SERVE_PORT := 8080
 
 .PHONY: help serve serve-dev dist test tools wasm-target trunk wasm-bindgen npm-deps fetch versions \
-        test-deps chromium test-native test-wasm e2e test-e2e size bench clean
+        test-deps chromium test-native test-wasm e2e test-e2e size bench fuzz clean
 
 help:
 	@echo "make serve      build a release and serve it at http://$(SERVE_ADDRESS):$(SERVE_PORT)"
@@ -50,6 +50,7 @@ help:
 	@echo "                (or one suite: make test-native | test-wasm | e2e)"
 	@echo "make size       gzip -9 size of each file in dist/"
 	@echo "make bench      every benchmark (native, wasm and the site in Chromium), as key value lines"
+	@echo "make fuzz       each cargo-fuzz target for FUZZ_SECONDS (600), one after another"
 
 # ---- tools ------------------------------------------------------------------------------
 tools: versions wasm-target trunk wasm-bindgen npm-deps
@@ -160,6 +161,19 @@ bench: fetch wasm-target wasm-bindgen test-deps dist
 	node tests/e2e/bench.mjs | tee -a $(BENCH_FIGURES)
 	@echo; echo "summary:"; for key in $(BENCH_KEYS); do \
 	  grep -m1 "^$$key [0-9.]*$$" $(BENCH_FIGURES) || { echo "error: no figure for $$key" >&2; exit 1; }; done
+
+# cargo-fuzz on the nightly toolchain (fuzz/ is a workspace of its own; not part of make test).
+# One target at a time, one process: new inputs go to fuzz/target/corpus/, crashes to
+# fuzz/artifacts/; the seeds in fuzz/corpus/ are only read.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := manifest command script
+fuzz:
+	@cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz
+	cd fuzz && for target in $(FUZZ_TARGETS); do \
+	  mkdir -p target/corpus/$$target && \
+	  cargo +nightly fuzz run $$target target/corpus/$$target corpus/$$target -- \
+	    -max_total_time=$(FUZZ_SECONDS) -jobs=1 -workers=1 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 || exit 1; \
+	done
 
 clean:
 	rm -rf dist test-results

@@ -5,6 +5,7 @@
 fn main() {
     // console_error_panic_hook, plus a message on the page (see ui/fatal.rs).
     kubeglass::ui::install_panic_hook();
+    kubeglass::kubectl::set_table_source(kubeglass::ui::fetch_explain_table);
     yew::Renderer::<kubeglass::ui::App>::new().render();
 }
 

@@ -1,16 +1,21 @@
 //! Property tests: random sequences of applies, scales, deletes, node additions and waits,
-//! with the cluster's invariants checked after every step.
+//! interleaved with faults (machines that stop, start or lose their network; control-plane
+//! components and kubelets that stop and start), with the cluster's invariants checked after
+//! every step.
 //!
-//! - no pod is ever bound to a second node;
+//! - nothing committed to etcd is lost: every write seen is still readable at its revision
+//!   until etcd compacts that revision;
+//! - no pod is ever bound to a second node, and no pod is bound twice;
 //! - no node is given more than its allocatable CPU, memory or pods;
 //! - etcd's revision never goes back, and every stored object has its own resourceVersion;
 //! - a watch on pods sees every change once and in order: replaying it gives the pods there are;
-//! - once the commands stop, every Deployment converges to its replicas when capacity allows.
+//! - once the commands stop and every fault heals, every Deployment converges to its replicas
+//!   when capacity allows.
 //!
 //! `PROPTEST_CASES=N` runs more cases (the default keeps `make test` quick).
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use kubeglass::api::{info, Object};
+use kubeglass::api::{info, Key, Object};
 use kubeglass::apiserver::WatchEventType;
 use kubeglass::scheduler::{allocatable, pod_requests};
 use kubeglass::{kubectl, Cluster, ClusterConfig};
@@ -43,7 +48,21 @@ enum Step {
     Wait {
         ms: u32,
     },
+    /// `sim node stop|start|partition worker-N`.
+    Node {
+        verb: &'static str,
+        worker: u8,
+    },
+    /// `sim stop|start COMPONENT` (a kubelet's NODE included).
+    Component {
+        verb: &'static str,
+        component: &'static str,
+    },
 }
+
+/// The components a fault step may stop; every one of them is started again before the
+/// convergence check.
+const COMPONENTS: [&str; 4] = ["apiserver", "scheduler", "controller-manager", "kubelet worker-2"];
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
@@ -54,6 +73,9 @@ fn step() -> impl Strategy<Value = Step> {
         1 => any::<u8>().prop_map(|index| Step::DeletePod { index }),
         1 => (1u8..6).prop_map(|cpus| Step::AddNode { cpus }),
         4 => (0u32..20_000).prop_map(|ms| Step::Wait { ms }),
+        1 => (prop::sample::select(vec!["stop", "start", "partition"]), 1u8..4).prop_map(|(verb, worker)| Step::Node { verb, worker }),
+        1 => (prop::sample::select(vec!["stop", "start"]), prop::sample::select(COMPONENTS.to_vec()))
+            .prop_map(|(verb, component)| Step::Component { verb, component }),
     ]
 }
 
@@ -88,6 +110,22 @@ fn run(cluster: &mut Cluster, step: &Step, nodes_added: &mut u32) {
             kubectl::execute(cluster, &format!("sim node add extra-{nodes_added} --cpu {cpus}"), None);
         }
         Step::Wait { ms } => cluster.advance(u64::from(*ms)),
+        Step::Node { verb, worker } => {
+            kubectl::execute(cluster, &format!("sim node {verb} worker-{worker}"), None);
+        }
+        Step::Component { verb, component } => {
+            kubectl::execute(cluster, &format!("sim {verb} {component}"), None);
+        }
+    }
+}
+
+/// Mends every fault a step may have made: the machines start, the components start.
+fn heal(cluster: &mut Cluster) {
+    for worker in 1..4 {
+        kubectl::execute(cluster, &format!("sim node start worker-{worker}"), None);
+    }
+    for component in COMPONENTS {
+        kubectl::execute(cluster, &format!("sim start {component}"), None);
     }
 }
 
@@ -100,6 +138,8 @@ struct Seen {
     /// A watcher's cache of pods (namespace/name → resourceVersion) and where its watch resumes.
     watched: BTreeMap<String, String>,
     watch_from: i64,
+    /// Every committed object seen: (resourceVersion, storage path of the object).
+    committed: BTreeSet<(i64, String)>,
 }
 
 fn pod_key(object: &Object) -> String {
@@ -123,6 +163,7 @@ fn check_watch(cluster: &Cluster, seen: &mut Seen) -> Result<(), TestCaseError> 
                 }
                 let rv: i64 = event.object.metadata().resource_version.as_deref().unwrap_or("").parse().unwrap_or(-1);
                 prop_assert!(rv > last, "{} {key} at revision {rv} after revision {last}", event.event_type);
+                check_binding(&event.object, &mut seen.bound)?;
                 last = rv;
                 seen.watched.insert(key, rv.to_string());
             }
@@ -140,6 +181,24 @@ fn check_watch(cluster: &Cluster, seen: &mut Seen) -> Result<(), TestCaseError> 
     Ok(())
 }
 
+/// No pod is bound twice: once a pod (by uid) has a node, every later version of it has the
+/// same node. The watch sees every version, so a bind that moved a pod between two checks
+/// (or unbound it) is caught too.
+fn check_binding(object: &Object, bound: &mut BTreeMap<String, String>) -> Result<(), TestCaseError> {
+    let Object::Pod(pod) = object else { return Ok(()) };
+    let uid = pod.metadata.uid.clone().unwrap_or_default();
+    let node = pod.spec.as_ref().and_then(|s| s.node_name.clone());
+    match (bound.get(&uid), node) {
+        (Some(before), Some(node)) => prop_assert_eq!(before, &node, "pod {:?} bound again, to another node", pod.metadata.name),
+        (Some(before), None) => prop_assert!(false, "pod {:?} lost its binding to {before}", pod.metadata.name),
+        (None, Some(node)) => {
+            bound.insert(uid, node);
+        }
+        (None, None) => {}
+    }
+    Ok(())
+}
+
 fn check_invariants(cluster: &Cluster, seen: &mut Seen) -> Result<(), TestCaseError> {
     let api = cluster.api();
     let revision = api.revision();
@@ -154,6 +213,7 @@ fn check_invariants(cluster: &Cluster, seen: &mut Seen) -> Result<(), TestCaseEr
             if let Some(other) = versions.insert(rv, object.metadata().name.clone()) {
                 prop_assert!(false, "resourceVersion {rv} shared by {other:?} and {:?}", object.metadata().name);
             }
+            seen.committed.insert((rv, Key::of(&object).path()));
         }
     }
 
@@ -162,10 +222,7 @@ fn check_invariants(cluster: &Cluster, seen: &mut Seen) -> Result<(), TestCaseEr
         let Object::Pod(pod) = &*object else { continue };
         let Some(spec) = &pod.spec else { continue };
         let Some(node) = &spec.node_name else { continue };
-        let uid = pod.metadata.uid.clone().unwrap_or_default();
-        if let Some(before) = seen.bound.insert(uid, node.clone()) {
-            prop_assert_eq!(&before, node, "pod {:?} moved from {} to {}", pod.metadata.name, before, node);
-        }
+        check_binding(&object, &mut seen.bound)?;
         let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
         if !matches!(phase, Some("Succeeded" | "Failed")) {
             let (requests, _) = pod_requests(spec);
@@ -181,6 +238,27 @@ fn check_invariants(cluster: &Cluster, seen: &mut Seen) -> Result<(), TestCaseEr
         prop_assert!(cpu <= capacity.milli_cpu, "{name}: {cpu}m CPU given, {}m allocatable", capacity.milli_cpu);
         prop_assert!(memory <= capacity.memory, "{name}: {memory} bytes given, {} allocatable", capacity.memory);
         prop_assert!(pods <= capacity.pods, "{name}: {pods} pods given, {} allowed", capacity.pods);
+    }
+    Ok(())
+}
+
+/// Nothing committed is lost: each object once seen is still in etcd's state at its revision,
+/// with that revision, unless etcd has compacted the revision since. A sample of at most 40
+/// revisions per call keeps the check quick; a case calls it after every step.
+fn check_committed(cluster: &Cluster, seen: &mut Seen) -> Result<(), TestCaseError> {
+    let oldest = cluster.oldest_revision();
+    seen.committed.retain(|(rv, _)| *rv > oldest);
+    let revisions: BTreeSet<i64> = seen.committed.iter().map(|(rv, _)| *rv).collect();
+    let step = revisions.len() / 40 + 1;
+    for revision in revisions.into_iter().step_by(step) {
+        let state = cluster.state_at(revision);
+        prop_assert!(state.is_ok(), "revision {revision} after compaction at {oldest}: {:?}", state.err());
+        let state = state.unwrap_or_default();
+        for (_, path) in seen.committed.range((revision, String::new())..(revision + 1, String::new())) {
+            let found = state.iter().find(|o| &Key::of(o).path() == path);
+            let rv = found.and_then(|o| o.metadata().resource_version.clone());
+            prop_assert_eq!(rv, Some(revision.to_string()), "{} written at revision {} is lost", path, revision);
+        }
     }
     Ok(())
 }
@@ -207,9 +285,9 @@ fn check_convergence(cluster: &Cluster) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// 256 cases unless `PROPTEST_CASES` asks for another number.
+/// 128 cases unless `PROPTEST_CASES` asks for another number.
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(128)
 }
 
 proptest! {
@@ -222,13 +300,18 @@ proptest! {
         let mut nodes_added = 0;
         for step in &steps {
             run(&mut cluster, step, &mut nodes_added);
-            check_invariants(&cluster, &mut seen)?;
+            // The watch first: it replays the versions in revision order, before the current one.
             check_watch(&cluster, &mut seen)?;
+            check_invariants(&cluster, &mut seen)?;
+            check_committed(&cluster, &mut seen)?;
         }
-        // Long enough for any rollout, image pull and graceful deletion to finish.
+        heal(&mut cluster);
+        // Long enough for any rollout, image pull and graceful deletion to finish, and for
+        // nodes that come back to be Ready and untainted again.
         cluster.advance(10 * 60 * 1000);
-        check_invariants(&cluster, &mut seen)?;
         check_watch(&cluster, &mut seen)?;
+        check_invariants(&cluster, &mut seen)?;
+        check_committed(&cluster, &mut seen)?;
         check_convergence(&cluster)?;
     }
 }

@@ -14,6 +14,12 @@ use super::{Controller, Store, WorkQueue};
 /// At most this many pods are created or deleted in one sync (`BurstReplicas`).
 const BURST_REPLICAS: usize = 500;
 
+/// The most pods the simulation creates for one ReplicaSet. The API server accepts any
+/// `spec.replicas` up to 2147483647, as upstream does, but a browser tab cannot hold billions
+/// of pods: past this many the controller stops creating and says so in a Warning event
+/// (`ReplicasCapped`) on the ReplicaSet. The status still counts the pods there are.
+const MAX_SIMULATED_REPLICAS: usize = 10_000;
+
 #[derive(Default)]
 pub struct ReplicaSetController {
     replicasets: Store,
@@ -112,7 +118,8 @@ impl Controller for ReplicaSetController {
 impl ReplicaSetController {
     /// `manageReplicas`: creates or deletes pods to reach `spec.replicas`; returns the first error.
     fn manage_replicas(&mut self, key: &Key, rs: &ReplicaSet, active: &[Pod], client: &mut Client) -> Option<String> {
-        let want = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0) as usize;
+        let asked = usize::try_from(rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)).unwrap_or(0);
+        let want = asked.min(MAX_SIMULATED_REPLICAS);
         let rs_obj = Object::ReplicaSet(rs.clone());
         if active.len() < want {
             let count = (want - active.len()).min(BURST_REPLICAS);
@@ -124,6 +131,13 @@ impl ReplicaSetController {
             });
             // The pods never created will never be observed.
             self.expectations.lower(key, count - created, 0);
+            if asked > want && active.len() + created == want {
+                let message = format!(
+                    "kubeglass simulates at most {MAX_SIMULATED_REPLICAS} pods per ReplicaSet: {} of the {asked} replicas are not created",
+                    asked - want
+                );
+                client.event(&rs_obj, "Warning", "ReplicasCapped", message);
+            }
             return error;
         }
         if active.len() > want {

@@ -7,7 +7,13 @@
 //! whether it is required, description), taken from the OpenAPI schemas in k8s-openapi 0.29
 //! (`v1_34`). Those schemas come from the v2 document, so enum lists ("ENUM:" lines and
 //! "Possible enum values") are not shown.
+//!
+//! The native build embeds the table. The browser build does not (it would be a fifth of the
+//! first download): Trunk copies it next to the page as `explain.json`, and the first `kubectl
+//! explain` fetches it through the source the UI sets (`set_table_source`), as kubectl
+//! fetches the OpenAPI document from the API server.
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use serde::Deserialize;
 
@@ -23,15 +29,54 @@ struct Schema {
     p: Vec<Field>,
 }
 
-/// The built-in kinds' schemas, and those of the custom resources kubeglass serves
-/// (`explain_crd.json`, written from the VerticalPodAutoscaler CRD's schema).
-fn schemas() -> Result<BTreeMap<String, Schema>, String> {
-    let read = |text: &str| -> Result<BTreeMap<String, Schema>, String> {
-        serde_json::from_str(text).map_err(|e| format!("error: the OpenAPI schema could not be read: {e}"))
-    };
-    let mut schemas = read(include_str!("explain.json"))?;
+type Schemas = BTreeMap<String, Schema>;
+
+thread_local! {
+    /// The table, read once.
+    static SCHEMAS: std::cell::OnceCell<Rc<Schemas>> = const { std::cell::OnceCell::new() };
+}
+
+fn schemas() -> Result<Rc<Schemas>, String> {
+    if let Some(schemas) = SCHEMAS.with(|s| s.get().cloned()) {
+        return Ok(schemas);
+    }
+    let unreadable = |e: String| format!("error: the OpenAPI schema could not be read: {e}");
+    let read = |text: &str| serde_json::from_str::<Schemas>(text).map_err(|e| unreadable(e.to_string()));
+    let mut schemas = read(&table()?)?;
+    // The custom resources kubeglass serves (the VerticalPodAutoscaler CRD's schema): small,
+    // so embedded in every build.
     schemas.extend(read(include_str!("explain_crd.json"))?);
+    let schemas = Rc::new(schemas);
+    SCHEMAS.with(|s| s.set(schemas.clone()).ok());
     Ok(schemas)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn table() -> Result<String, String> {
+    Ok(include_str!("explain.json").to_string())
+}
+
+/// Fetches the table's JSON text.
+#[cfg(target_arch = "wasm32")]
+type Fetch = fn() -> Result<String, String>;
+
+#[cfg(target_arch = "wasm32")]
+thread_local! {
+    /// How the browser fetches `explain.json` (set by the UI at start-up: only `ui/` may use
+    /// web APIs).
+    static SOURCE: std::cell::Cell<Option<Fetch>> = const { std::cell::Cell::new(None) };
+}
+
+/// Tells `kubectl explain` how to fetch its table in the browser.
+#[cfg(target_arch = "wasm32")]
+pub fn set_table_source(fetch: Fetch) {
+    SOURCE.with(|s| s.set(Some(fetch)));
+}
+
+#[cfg(target_arch = "wasm32")]
+fn table() -> Result<String, String> {
+    let fetch = SOURCE.with(|s| s.get()).ok_or("error: the OpenAPI schema could not be fetched: no source is set")?;
+    fetch()
 }
 
 /// The schema name of a kind: `io.k8s.api.apps.v1.Deployment`.
@@ -97,7 +142,7 @@ pub fn explain(args: &Args) -> Result<String, String> {
 
 /// The `fieldList` template: each field's line, then its description (or, with
 /// `--recursive`, its own fields, one level deeper, stopping at a type already on the path).
-fn fields(schemas: &BTreeMap<String, Schema>, schema: &Schema, level: usize, recursive: bool, history: &mut Vec<String>, out: &mut String) {
+fn fields(schemas: &Schemas, schema: &Schema, level: usize, recursive: bool, history: &mut Vec<String>, out: &mut String) {
     let indent_amount = level * 2;
     for (name, type_guess, reference, required, description) in &schema.p {
         out.push_str(&indent(name, indent_amount));

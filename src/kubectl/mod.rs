@@ -32,6 +32,9 @@ mod traffic;
 mod wait;
 pub mod watch;
 mod words;
+
+#[cfg(target_arch = "wasm32")]
+pub use explain::set_table_source;
 mod yaml;
 
 use crate::api::{resolve_resource, KindInfo};

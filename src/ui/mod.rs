@@ -39,3 +39,17 @@ pub mod view;
 
 pub use app::App;
 pub use fatal::install_panic_hook;
+
+/// Fetches `explain.json` (Trunk copies it beside the page) for `kubectl explain`, the first
+/// time it is used. Synchronous, so that the command answers like every other; it is one small
+/// same-origin file.
+pub fn fetch_explain_table() -> Result<String, String> {
+    let failed = |e: wasm_bindgen::JsValue| format!("error: the OpenAPI schema could not be fetched: {e:?}");
+    let request = web_sys::XmlHttpRequest::new().map_err(failed)?;
+    request.open_with_async("GET", "explain.json", false).map_err(failed)?;
+    request.send().map_err(failed)?;
+    match (request.status().map_err(failed)?, request.response_text().map_err(failed)?) {
+        (200, Some(text)) => Ok(text),
+        (status, _) => Err(format!("error: the OpenAPI schema could not be fetched: explain.json: HTTP status {status}")),
+    }
+}

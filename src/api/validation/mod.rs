@@ -159,6 +159,20 @@ fn validate_meta(meta: &ObjectMeta, namespaced: bool, name_rule: fn(&str) -> Vec
 }
 
 /// Everything the API server checks before it persists an object.
+/// `MaxSecretSize`: a ConfigMap's or Secret's values may hold 1 MiB in all (`ValidateConfigMap`,
+/// `ValidateSecret`; the error is about the whole object).
+fn validate_data_size(sizes: impl Iterator<Item = usize>, errs: &mut Vec<FieldError>) {
+    const MAX_SECRET_SIZE: usize = 1024 * 1024;
+    if sizes.fold(0usize, usize::saturating_add) > MAX_SECRET_SIZE {
+        errs.push(FieldError {
+            path: "[]".to_string(),
+            kind: "Too long",
+            value: None,
+            detail: format!("may not be more than {MAX_SECRET_SIZE} bytes"),
+        });
+    }
+}
+
 pub fn validate(object: &Object) -> Vec<FieldError> {
     let mut errs = Vec::new();
     let info = object.kind();
@@ -269,9 +283,12 @@ pub fn validate(object: &Object) -> Vec<FieldError> {
         Object::ConfigMap(cm) => {
             let keys = cm.data.iter().flatten().map(|(k, _)| k).chain(cm.binary_data.iter().flatten().map(|(k, _)| k));
             validate_config_keys(keys, "data", &mut errs);
+            let size = cm.data.iter().flatten().map(|(_, v)| v.len()).chain(cm.binary_data.iter().flatten().map(|(_, v)| v.0.len()));
+            validate_data_size(size, &mut errs);
         }
         Object::Secret(secret) => {
             validate_config_keys(secret.data.iter().flatten().map(|(k, _)| k), "data", &mut errs);
+            validate_data_size(secret.data.iter().flatten().map(|(_, v)| v.0.len()), &mut errs);
             // Typed secrets must carry their keys.
             let required: &[&str] = match secret.type_.as_deref() {
                 Some("kubernetes.io/tls") => &["tls.crt", "tls.key"],
