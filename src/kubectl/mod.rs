@@ -33,6 +33,8 @@ pub mod watch;
 mod words;
 mod yaml;
 
+pub use sim::parse_duration;
+
 use crate::api::{resolve_resource, KindInfo};
 use crate::Cluster;
 

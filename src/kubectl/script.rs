@@ -93,6 +93,17 @@ fn find_heredoc(line: &str) -> Option<usize> {
     None
 }
 
+/// The commands of a script with their standard input (a heredoc's lines), without running
+/// them: lets a caller check a script it was handed (a link's scenario, an imported session)
+/// before anything changes, and run it one command at a time.
+pub fn steps(script: &str) -> Result<Vec<(String, Option<String>)>, ScriptError> {
+    Ok(parse(script)?.into_iter().map(|step| (step.command, step.heredoc.map(|(body, _)| stdin_of(&body)))).collect())
+}
+
+fn stdin_of(body: &[String]) -> String {
+    body.iter().map(|l| format!("{l}\n")).collect()
+}
+
 /// Runs a whole session script and returns its transcript.
 pub fn run(cluster: &mut Cluster, script: &str) -> Result<String, ScriptError> {
     run_with_files(cluster, script, &|_| None)
@@ -109,7 +120,7 @@ pub fn run_with_files(cluster: &mut Cluster, script: &str, files: ReadFile) -> R
                 transcript.push_str(&format!("> {line}\n"));
             }
             transcript.push_str(&format!("> {delimiter}\n"));
-            body.iter().map(|l| format!("{l}\n")).collect::<String>()
+            stdin_of(body)
         });
         transcript.push_str(&execute_with_files(cluster, &step.command, stdin.as_deref(), files));
     }
