@@ -167,6 +167,30 @@ impl Link {
     }
 }
 
+/// What the console says to a command a read-only link refuses.
+pub const READ_ONLY: &str =
+    "error: this cluster is read-only (the link that opened it says readonly): only commands that read it run here, such as kubectl get, describe, logs and events, and sim wait\n";
+
+/// Whether a command line may change the cluster; a read-only link runs only those that
+/// cannot (an allow-list: anything unknown counts as a change).
+pub fn changes_cluster(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let reads = match words.as_slice() {
+        [] => true,
+        ["kubectl" | "k"] => true,
+        ["kubectl" | "k", "rollout", "status" | "history", ..] => true,
+        ["kubectl" | "k", verb, ..] => matches!(
+            *verb,
+            "get" | "describe" | "logs" | "top" | "explain" | "api-resources" | "api-versions" | "version" | "events" | "diff" | "wait"
+        ),
+        ["sim"] => true,
+        ["sim", "proxy", "rules", ..] => true,
+        ["sim", verb, ..] => matches!(*verb, "wait" | "explain" | "curl" | "nslookup"),
+        _ => true, // not a command: it changes nothing and gets the usual error
+    };
+    !reads
+}
+
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
@@ -254,5 +278,15 @@ mod tests {
         let none = Link::parse("panels=,map", "");
         assert_eq!(none.panels, None);
         assert_eq!(none.notices.len(), 2);
+    }
+
+    #[test]
+    fn what_a_read_only_link_lets_run() {
+        for line in ["kubectl get pods -w", "k describe node worker-1", "kubectl rollout status deployment/web", "sim wait 30s", "ls"] {
+            assert!(!changes_cluster(line), "{line}");
+        }
+        for line in ["kubectl apply -f -", "kubectl delete pod x", "kubectl rollout undo deployment/web", "sim node stop worker-1", "sim load http://web", "sim proxy stop worker-1"] {
+            assert!(changes_cluster(line), "{line}");
+        }
     }
 }

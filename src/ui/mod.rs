@@ -9,6 +9,8 @@
 //! - `diagram`, `control_plane`, `node_card`, `agent`, `pod_chip`, `legend`, `message_strip`:
 //!   the cluster diagram
 //! - `editor`: the manifest editor; `console`: the command line
+//! - `persist`: the session kept in localStorage, exported and imported; `share`: the Share
+//!   dialog (a link and an `<iframe>` snippet); `fatal`: the error banner after a panic
 
 mod agent;
 mod app;
@@ -24,7 +26,9 @@ mod legend;
 mod message_strip;
 mod motion;
 mod node_card;
+mod persist;
 mod pod_chip;
+mod share;
 pub mod state;
 mod timeline;
 pub mod view;

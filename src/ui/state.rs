@@ -11,7 +11,8 @@ use std::rc::Rc;
 use yew::Reducible;
 
 use crate::api::{info, Object};
-use crate::kubectl::{self, watch::Watch, Reply};
+use crate::kubectl::{self, script, watch::Watch, Reply};
+use crate::session::{self, link, scenario::Scenario, Recorder, SavedSession};
 use crate::ui::view::{component_key, format_seconds, MessageGroup};
 use crate::{Cluster, ClusterConfig, Message, Snapshot};
 
@@ -57,6 +58,21 @@ pub enum Action {
     StepMessage,
     /// Leave step mode: show every message again.
     EndStepping,
+    /// Replace the session with a saved one (an import), already checked.
+    Restore(Rc<SavedSession>),
+    /// Start afresh with the default cluster.
+    Reset,
+}
+
+/// How the page starts: from what the browser kept, or from a link's scenario.
+pub struct Start {
+    /// Replayed without showing its commands.
+    pub saved: Option<Rc<SavedSession>>,
+    /// Run through the console, so that its commands and their output show.
+    pub scenario: Option<Scenario>,
+    pub readonly: bool,
+    pub speed_pct: u32,
+    pub playing: bool,
 }
 
 /// What the inspector shows: an object (`kind` as kubectl names it) or a component.
@@ -161,11 +177,16 @@ pub struct UiState {
     /// The cluster revision `snapshot` was taken at.
     revision: i64,
     next_id: u64,
+    /// What ran on the cluster, as a session script (see `session`): what is saved and shared.
+    recorder: Rc<RefCell<Recorder>>,
+    /// A read-only link: commands that would change the cluster are refused.
+    pub readonly: bool,
 }
 
 impl PartialEq for UiState {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.cluster, &other.cluster)
+            && self.readonly == other.readonly
             && self.now_ms == other.now_ms
             && self.playing == other.playing
             && self.speed_pct == other.speed_pct
@@ -209,7 +230,34 @@ impl Completer {
 impl UiState {
     /// The default cluster, running at real time.
     pub fn new() -> UiState {
-        let cluster = Cluster::new(ClusterConfig::default());
+        UiState::with_cluster(Cluster::new(ClusterConfig::default()), Recorder::default())
+    }
+
+    /// The page as a link and the browser's storage ask for it.
+    pub fn start(start: Start) -> UiState {
+        let mut state = start.saved.map(|saved| UiState::restored(&saved)).unwrap_or_default();
+        if let Some(scenario) = start.scenario {
+            for (command, stdin) in script::steps(&scenario.to_script()).unwrap_or_default() {
+                state.run_step(command, stdin);
+            }
+        }
+        state.readonly = start.readonly;
+        state.speed_pct = start.speed_pct;
+        state.playing = start.playing;
+        state.refresh();
+        state
+    }
+
+    /// A saved session, replayed (the default cluster if its script no longer replays).
+    fn restored(saved: &SavedSession) -> UiState {
+        let Ok(cluster) = session::replay(&saved.script) else { return UiState::new() };
+        let recorder = Recorder::resume(&saved.script, cluster.now_ms());
+        let mut state = UiState::with_cluster(cluster, recorder);
+        state.history = Rc::new(saved.history.clone());
+        state
+    }
+
+    fn with_cluster(cluster: Cluster, recorder: Recorder) -> UiState {
         let mut state = UiState {
             cluster: Rc::new(RefCell::new(cluster)),
             now_ms: 0,
@@ -233,9 +281,41 @@ impl UiState {
             messages_seen: usize::MAX,
             revision: -1,
             next_id: 0,
+            recorder: Rc::new(RefCell::new(recorder)),
+            readonly: false,
         };
         state.refresh();
         state
+    }
+
+    /// The session as a script that rebuilds the cluster as it is now.
+    pub fn session_script(&self) -> String {
+        self.recorder.borrow().script(self.now_ms)
+    }
+
+    /// How many commands the session holds.
+    pub fn session_commands(&self) -> usize {
+        self.recorder.borrow().len()
+    }
+
+    /// Runs one step of a script (a command and its heredoc) as the console would show it.
+    fn run_step(&mut self, command: String, stdin: Option<String>) {
+        match stdin {
+            Some(stdin) => {
+                let lines = stdin.lines().count();
+                self.execute(command, Some(stdin), Some(format!("stdin: a heredoc, {lines} lines")));
+            }
+            None => self.run_line(command),
+        }
+    }
+
+    /// Runs `command` on the cluster, records it in the session, and shows it in the console.
+    fn execute(&mut self, command: String, stdin: Option<String>, stdin_note: Option<String>) -> ConsoleEntry {
+        let at = self.cluster.borrow().now_ms();
+        let output = kubectl::execute(&mut self.cluster.borrow_mut(), &command, stdin.as_deref());
+        let after = self.cluster.borrow().now_ms();
+        self.recorder.borrow_mut().command(at, &command, stdin.as_deref(), after);
+        self.push_console(command, stdin_note, output)
     }
 
     pub fn completer(&self) -> Completer {
@@ -333,7 +413,9 @@ impl UiState {
         let words: Vec<&str> = line.split_whitespace().collect();
         let is_edit = matches!(words.as_slice(), ["kubectl" | "k", "edit", ..]);
         let is_watch = words.iter().any(|w| matches!(*w, "-w" | "--watch" | "--watch-only") || w.starts_with("--watch="));
-        if is_edit {
+        if self.readonly && link::changes_cluster(&line) {
+            self.push_console(line, None, link::READ_ONLY.to_string());
+        } else if is_edit {
             let reply = kubectl::respond(&mut self.cluster.borrow_mut(), &line, None, &|_| None);
             match reply {
                 Reply::Edit { command, yaml } => {
@@ -350,17 +432,19 @@ impl UiState {
             let entry = self.push_console(line, None, text);
             self.watch = watch.map(|w| (entry.id, Rc::new(RefCell::new(w))));
         } else {
-            let output = kubectl::execute(&mut self.cluster.borrow_mut(), &line, None);
-            self.push_console(line, None, output);
+            self.execute(line, None, None);
         }
     }
 
     /// Runs `command` with `stdin` from the editor; the result shows under the editor too.
     fn run_from_editor(&mut self, command: String, stdin: &str) {
-        let output = kubectl::execute(&mut self.cluster.borrow_mut(), &command, Some(stdin));
         let lines = stdin.lines().count();
         let note = format!("stdin: the manifest editor, {lines} lines");
-        let entry = self.push_console(command, Some(note), output);
+        let entry = if self.readonly && link::changes_cluster(&command) {
+            self.push_console(command, Some(note), link::READ_ONLY.to_string())
+        } else {
+            self.execute(command, Some(stdin.to_string()), Some(note))
+        };
         self.last_apply = Some(Rc::new(entry));
     }
 
@@ -536,6 +620,16 @@ impl Reducible for UiState {
             }
             Action::StepMessage => state.step_message(),
             Action::EndStepping => state.stepped_to = None,
+            Action::Restore(saved) => {
+                let mut restored = UiState::restored(&saved);
+                (restored.readonly, restored.speed_pct, restored.playing) = (state.readonly, state.speed_pct, state.playing);
+                state = restored;
+            }
+            Action::Reset => {
+                let mut fresh = UiState::new();
+                (fresh.readonly, fresh.speed_pct, fresh.playing) = (state.readonly, state.speed_pct, state.playing);
+                state = fresh;
+            }
         }
         state.refresh();
         if state == *self {
