@@ -16,6 +16,7 @@ pub mod dns;
 pub mod etcd;
 pub mod kubectl;
 pub mod kubelet;
+pub mod lessons;
 pub mod network;
 pub mod proxy;
 pub mod rng;

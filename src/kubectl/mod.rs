@@ -11,6 +11,7 @@ mod discovery;
 mod drain;
 mod edit;
 mod events;
+pub mod expect;
 mod explain;
 mod get;
 mod jsonpath;
@@ -251,6 +252,13 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
     ("min", None),
     ("max", None),
     ("cpu-percent", None),
+    ("phase", None),
+    ("status", None),
+    ("condition", None),
+    ("jsonpath", None),
+    ("equals", None),
+    ("contains", None),
+    ("not-contains", None),
 ];
 
 /// Flags that take no value (`--flag=false` turns one off; `--dry-run` alone means `client`).

@@ -104,6 +104,11 @@ fn stdin_of(body: &[String]) -> String {
     body.iter().map(|l| format!("{l}\n")).collect()
 }
 
+/// Checks a script's syntax without running it: the error [`run`] would give before running.
+pub fn check_syntax(script: &str) -> Result<(), ScriptError> {
+    parse(script).map(drop)
+}
+
 /// Runs a whole session script and returns its transcript.
 pub fn run(cluster: &mut Cluster, script: &str) -> Result<String, ScriptError> {
     run_with_files(cluster, script, &|_| None)

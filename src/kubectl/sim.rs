@@ -9,10 +9,13 @@ use crate::Cluster;
 
 pub fn run(cluster: &mut Cluster, words: &[String], input: &Input) -> Result<String, String> {
     let Some((command, rest)) = words.split_first() else {
-        return Ok(format!("sim drives the simulation.\n\nCommands:\n  sim wait DURATION\n  sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...\n  sim node stop|start|partition|delete NAME\n  sim stop|start apiserver|scheduler|controller-manager\n  sim stop|start kubelet NODE\n  sim autoscaler nodes --min N --max M [--cpu N] [--memory QTY]\n  sim etcd snapshot save|restore NAME\n  sim explain pod NAME [-n NAMESPACE] [-o json]\n  sim scheduler config -f FILE|-\n{}", super::traffic::USAGE));
+        return Ok(format!("sim drives the simulation.\n\nCommands:\n  sim wait DURATION\n  sim node add NAME [--cpu N] [--memory QTY] [--pods N] [--label k=v]... [--taint k=v:Effect]...\n  sim node stop|start|partition|delete NAME\n  sim stop|start apiserver|scheduler|controller-manager\n  sim stop|start kubelet NODE\n  sim autoscaler nodes --min N --max M [--cpu N] [--memory QTY]\n  sim etcd snapshot save|restore NAME\n  sim explain pod NAME [-n NAMESPACE] [-o json]\n  sim scheduler config -f FILE|-\n{}{}", super::traffic::USAGE, super::expect::USAGE));
     };
     if matches!(command.as_str(), "curl" | "load" | "proxy" | "nslookup") {
         return super::traffic::run(cluster, command, rest);
+    }
+    if command == "expect" {
+        return super::expect::run(cluster, rest);
     }
     let args = parse_args(rest)?;
     match (command.as_str(), args.positional.first().map(String::as_str)) {
