@@ -285,7 +285,14 @@ mod tests {
         for line in ["kubectl get pods -w", "k describe node worker-1", "kubectl rollout status deployment/web", "sim wait 30s", "ls"] {
             assert!(!changes_cluster(line), "{line}");
         }
-        for line in ["kubectl apply -f -", "kubectl delete pod x", "kubectl rollout undo deployment/web", "sim node stop worker-1", "sim load http://web", "sim proxy stop worker-1"] {
+        for line in [
+            "kubectl apply -f -",
+            "kubectl delete pod x",
+            "kubectl rollout undo deployment/web",
+            "sim node stop worker-1",
+            "sim load http://web",
+            "sim proxy stop worker-1",
+        ] {
             assert!(changes_cluster(line), "{line}");
         }
     }

@@ -158,11 +158,21 @@ pub struct SavedSession {
     pub tabs: Vec<SavedTab>,
     #[serde(default)]
     pub current_tab: usize,
+    /// The lesson being followed, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lesson: Option<SavedLesson>,
+}
+
+/// A lesson and the step the learner is at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedLesson {
+    pub id: String,
+    pub step: usize,
 }
 
 impl SavedSession {
     pub fn new(script: String, history: Vec<String>, tabs: Vec<SavedTab>, current_tab: usize) -> SavedSession {
-        SavedSession { format: FORMAT.to_string(), version: VERSION, script, history, tabs, current_tab }
+        SavedSession { format: FORMAT.to_string(), version: VERSION, script, history, tabs, current_tab, lesson: None }
     }
 
     pub fn to_json(&self) -> String {

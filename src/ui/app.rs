@@ -9,6 +9,7 @@ use std::rc::Rc;
 use gloo::timers::callback::{Interval, Timeout};
 use yew::prelude::*;
 
+use crate::lessons::{self, Lesson};
 use crate::session::link::{Link, Panel};
 use crate::session::{SavedSession, SavedTab, MAX_FILE_BYTES};
 use crate::ui::console::Console;
@@ -17,6 +18,7 @@ use crate::ui::editor::ManifestEditor;
 use crate::ui::fatal;
 use crate::ui::header::{self, Header};
 use crate::ui::inspector::Inspector;
+use crate::ui::lesson::LessonPanel;
 use crate::ui::persist;
 use crate::ui::share::ShareDialog;
 use crate::ui::state::{Action, Start, UiState};
@@ -52,6 +54,11 @@ fn forget_hash() {
     }
 }
 
+/// The session as it is kept and exported.
+fn saved_session(state: &UiState, tabs: Vec<SavedTab>, current_tab: usize) -> SavedSession {
+    SavedSession { lesson: state.saved_lesson(), ..SavedSession::new(state.session_script(), state.history.to_vec(), tabs, current_tab) }
+}
+
 /// What the page tells the reader above the panels.
 #[derive(Clone, PartialEq)]
 struct Notice {
@@ -66,6 +73,7 @@ struct Opening {
     /// The session is kept in localStorage (not in the embed view, nor for read-only links).
     keeps: bool,
     saved: Option<Rc<SavedSession>>,
+    lesson: Option<Lesson>,
     notices: Vec<Notice>,
 }
 
@@ -73,10 +81,24 @@ fn opening() -> Opening {
     let link = read_link();
     let keeps = !link.embed && !link.readonly;
     let mut notices: Vec<Notice> = link.notices.iter().map(|text| Notice { id: 0, text: text.clone(), problem: true }).collect();
+    let lesson = link.lesson.as_deref().and_then(|id| {
+        let found = lessons::find(id);
+        if found.is_none() {
+            notices.push(Notice { id: 0, text: format!("There is no lesson {id:?}: pick one from the list."), problem: true });
+        }
+        found
+    });
+    // A lesson link continues the kept session only if that session is in the same lesson.
+    let same_lesson = |saved: &SavedSession| link.lesson.is_none() || saved.lesson.as_ref().map(|l| &l.id) == link.lesson.as_ref();
     let saved = match (keeps && link.scenario.is_none()).then(persist::load).flatten() {
+        Some(Ok(saved)) if !same_lesson(&saved) => None,
         Some(Ok(saved)) => Some(Rc::new(saved)),
         Some(Err(e)) => {
-            notices.push(Notice { id: 0, text: format!("The session kept in this browser could not be restored ({e}): starting with the default cluster."), problem: true });
+            notices.push(Notice {
+                id: 0,
+                text: format!("The session kept in this browser could not be restored ({e}): starting with the default cluster."),
+                problem: true,
+            });
             None
         }
         None => None,
@@ -87,7 +109,7 @@ fn opening() -> Opening {
     for (i, notice) in notices.iter_mut().enumerate() {
         notice.id = u32::try_from(i).unwrap_or(u32::MAX);
     }
-    Opening { link, keeps, saved, notices }
+    Opening { link, keeps, saved, lesson, notices }
 }
 
 #[function_component(App)]
@@ -101,6 +123,7 @@ pub fn app() -> Html {
             UiState::start(Start {
                 saved: opening.saved.clone(),
                 scenario: link.scenario.clone(),
+                lesson: opening.lesson.clone(),
                 readonly: link.readonly,
                 speed_pct: link.speed_pct.unwrap_or(100),
                 // The embed view waits for its reader unless the link says autoplay.
@@ -126,7 +149,13 @@ pub fn app() -> Html {
             notices.set(list);
         })
     };
-    let panels = link.panels();
+    // The full page opens the lesson panel from the header (or when a lesson is under way).
+    let lessons_open = use_state(|| false);
+    let mut panels = link.panels();
+    if !link.embed && link.panels.is_none() && !panels.contains(&Panel::Lesson) && (*lessons_open || state.lesson.is_some()) {
+        panels.push(Panel::Lesson);
+        panels.sort();
+    }
     let show_share = use_state(|| false);
     // The editor's tabs as it last reported them, and a counter that remounts it on an import.
     let initial_tabs = use_state(|| Rc::new(opening.saved.as_ref().map(|s| (s.tabs.clone(), s.current_tab)).unwrap_or_default()));
@@ -188,7 +217,7 @@ pub fn app() -> Html {
                     }
                     let Some(state) = latest.borrow().clone() else { return };
                     let (tabs, current) = tabs.borrow().clone();
-                    let json = SavedSession::new(state.session_script(), state.history.to_vec(), tabs, current).to_json();
+                    let json = saved_session(&state, tabs, current).to_json();
                     if *last_written.borrow() == json {
                         return;
                     }
@@ -209,7 +238,8 @@ pub fn app() -> Html {
     {
         let panic_test = link.panic_test;
         use_effect_with((), move |_| {
-            let timer = panic_test.then(|| Timeout::new(500, || panic!("panic-test: this page was asked to fail, to show the error banner")));
+            let timer =
+                panic_test.then(|| Timeout::new(500, || panic!("panic-test: this page was asked to fail, to show the error banner")));
             move || drop(timer)
         });
     }
@@ -232,7 +262,7 @@ pub fn app() -> Html {
         let notify = notify.clone();
         Callback::from(move |()| {
             let (tabs, current) = tabs.borrow().clone();
-            let json = SavedSession::new(state.session_script(), state.history.to_vec(), tabs, current).to_json();
+            let json = saved_session(&state, tabs, current).to_json();
             if let Err(e) = persist::export(&json, "kubeglass-session.json") {
                 notify.emit((e, true));
             }
@@ -275,6 +305,19 @@ pub fn app() -> Html {
                 }
                 Err(e) => refuse(e),
             });
+        })
+    };
+    let on_lessons = {
+        let lessons_open = lessons_open.clone();
+        let dispatch = dispatch.clone();
+        let in_lesson = state.lesson.is_some();
+        Callback::from(move |()| {
+            if in_lesson {
+                dispatch.dispatch(Action::CloseLesson);
+                lessons_open.set(false);
+            } else {
+                lessons_open.set(!*lessons_open);
+            }
         })
     };
     let on_reset = {
@@ -320,7 +363,7 @@ pub fn app() -> Html {
                     dispatch={dispatch.clone()}
                 />
             },
-            Panel::Lesson => Html::default(),
+            Panel::Lesson => html! { <LessonPanel progress={state.lesson.clone()} dispatch={dispatch.clone()} /> },
             Panel::Editor => html! {
                 <ManifestEditor
                     key={*editor_generation}
@@ -349,7 +392,8 @@ pub fn app() -> Html {
     html! {
         <div class={classes!("app", link.embed.then_some("app--embed"))}>
             if !link.embed {
-                <Header theme={link.theme} on_share={on_share} keeps_session={opening.keeps} {on_export} {on_import} {on_reset} />
+                <Header theme={link.theme} on_share={on_share} keeps_session={opening.keeps} {on_export} {on_import} {on_reset}
+                    {on_lessons} lessons_open={panels.contains(&Panel::Lesson)} />
             }
             if !notices.is_empty() {
                 <div class="notices" role="status">

@@ -57,7 +57,12 @@ fn show_banner(message: &str) {
     let _ = banner.set_attribute("role", "alert");
     let parts = [
         element(&document, "strong", "", "kubeglass stopped after an internal error."),
-        element(&document, "span", "", " What you see is the cluster as it was just before. Reload to carry on from the last saved state. "),
+        element(
+            &document,
+            "span",
+            "",
+            " What you see is the cluster as it was just before. Reload to carry on from the last saved state. ",
+        ),
         element(&document, "button", "btn btn-small fatal-reload", "Reload"),
         element(&document, "pre", "", &format!("The details (also in the browser console):\n{message}")),
     ];
@@ -67,7 +72,12 @@ fn show_banner(message: &str) {
             let location = window.location();
             let reload = Closure::<dyn Fn()>::new(move || {
                 let url = reload_url(&location);
-                let here = format!("{}{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default(), location.hash().unwrap_or_default());
+                let here = format!(
+                    "{}{}{}",
+                    location.pathname().unwrap_or_default(),
+                    location.search().unwrap_or_default(),
+                    location.hash().unwrap_or_default()
+                );
                 let _ = if url == here { location.reload() } else { location.set_href(&url) };
             });
             let _ = part.add_event_listener_with_callback("click", reload.as_ref().unchecked_ref());

@@ -48,6 +48,9 @@ pub struct HeaderProps {
     pub on_export: Callback<()>,
     pub on_import: Callback<web_sys::File>,
     pub on_reset: Callback<()>,
+    /// Opens or closes the lesson panel.
+    pub on_lessons: Callback<()>,
+    pub lessons_open: bool,
 }
 
 #[function_component(Header)]
@@ -77,6 +80,7 @@ pub fn header(props: &HeaderProps) -> Html {
     let share = props.on_share.reform(|_: MouseEvent| ());
     let export = props.on_export.reform(|_: MouseEvent| ());
     let reset = props.on_reset.reform(|_: MouseEvent| ());
+    let lessons = props.on_lessons.reform(|_: MouseEvent| ());
     let file_input = use_node_ref();
     let pick = {
         let file_input = file_input.clone();
@@ -109,6 +113,8 @@ pub fn header(props: &HeaderProps) -> Html {
                 <span class="brand-tag">{"a Kubernetes cluster you can see through"}</span>
             </div>
             <div class="topbar-actions">
+                <button type="button" class="btn" onclick={lessons} aria-pressed={props.lessons_open.to_string()}
+                    title="Guided lessons that check themselves">{"Lessons"}</button>
                 <button type="button" class="btn" onclick={share} title="A link and an embed snippet for this cluster">{"Share"}</button>
                 if props.keeps_session {
                     <button type="button" class="btn" onclick={export} title="Download this session as a file">{"Export"}</button>

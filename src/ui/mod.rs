@@ -9,6 +9,7 @@
 //! - `diagram`, `control_plane`, `node_card`, `agent`, `pod_chip`, `legend`, `message_strip`:
 //!   the cluster diagram
 //! - `editor`: the manifest editor; `console`: the command line
+//! - `lesson`: the lesson panel (steps that check themselves, Show me)
 //! - `persist`: the session kept in localStorage, exported and imported; `share`: the Share
 //!   dialog (a link and an `<iframe>` snippet); `fatal`: the error banner after a panic
 
@@ -23,6 +24,7 @@ mod fatal;
 mod header;
 mod inspector;
 mod legend;
+mod lesson;
 mod message_strip;
 mod motion;
 mod node_card;

@@ -32,7 +32,9 @@ pub fn save(json: &str) -> Result<(), String> {
         ));
     }
     let storage = storage().ok_or("This browser keeps no local storage for this page: the session will not survive a reload.")?;
-    storage.set_item(KEY, json).map_err(|_| "The browser refused to keep this session (its storage is full?): export it to keep it.".to_string())
+    storage
+        .set_item(KEY, json)
+        .map_err(|_| "The browser refused to keep this session (its storage is full?): export it to keep it.".to_string())
 }
 
 /// Offers `json` as a download named `name`.

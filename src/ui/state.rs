@@ -12,7 +12,8 @@ use yew::Reducible;
 
 use crate::api::{info, Object};
 use crate::kubectl::{self, script, watch::Watch, Reply};
-use crate::session::{self, link, scenario::Scenario, Recorder, SavedSession};
+use crate::lessons::{self, Lesson, Progress};
+use crate::session::{self, link, scenario::Scenario, Recorder, SavedLesson, SavedSession};
 use crate::ui::view::{component_key, format_seconds, MessageGroup};
 use crate::{Cluster, ClusterConfig, Message, Snapshot};
 
@@ -62,6 +63,12 @@ pub enum Action {
     Restore(Rc<SavedSession>),
     /// Start afresh with the default cluster.
     Reset,
+    /// Start a lesson (by id) on a fresh cluster: its setup runs through the console.
+    StartLesson(String),
+    /// "Show me": run the current step's solution through the console.
+    ShowMe,
+    /// Leave the lesson (the cluster stays as it is).
+    CloseLesson,
 }
 
 /// How the page starts: from what the browser kept, or from a link's scenario.
@@ -70,6 +77,8 @@ pub struct Start {
     pub saved: Option<Rc<SavedSession>>,
     /// Run through the console, so that its commands and their output show.
     pub scenario: Option<Scenario>,
+    /// A lesson to start (unless the saved session is already in it).
+    pub lesson: Option<Lesson>,
     pub readonly: bool,
     pub speed_pct: u32,
     pub playing: bool,
@@ -181,12 +190,17 @@ pub struct UiState {
     recorder: Rc<RefCell<Recorder>>,
     /// A read-only link: commands that would change the cluster are refused.
     pub readonly: bool,
+    /// The lesson being followed, checked whenever the cluster changes.
+    pub lesson: Option<Rc<Progress>>,
+    /// The revision the lesson's checks last saw.
+    lesson_revision: i64,
 }
 
 impl PartialEq for UiState {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.cluster, &other.cluster)
             && self.readonly == other.readonly
+            && self.lesson.as_ref().map(Rc::as_ptr) == other.lesson.as_ref().map(Rc::as_ptr)
             && self.now_ms == other.now_ms
             && self.playing == other.playing
             && self.speed_pct == other.speed_pct
@@ -236,6 +250,9 @@ impl UiState {
     /// The page as a link and the browser's storage ask for it.
     pub fn start(start: Start) -> UiState {
         let mut state = start.saved.map(|saved| UiState::restored(&saved)).unwrap_or_default();
+        if let (Some(lesson), None) = (start.lesson, &state.lesson) {
+            state.start_lesson(lesson);
+        }
         if let Some(scenario) = start.scenario {
             for (command, stdin) in script::steps(&scenario.to_script()).unwrap_or_default() {
                 state.run_step(command, stdin);
@@ -244,6 +261,7 @@ impl UiState {
         state.readonly = start.readonly;
         state.speed_pct = start.speed_pct;
         state.playing = start.playing;
+        state.check_lesson();
         state.refresh();
         state
     }
@@ -254,7 +272,44 @@ impl UiState {
         let recorder = Recorder::resume(&saved.script, cluster.now_ms());
         let mut state = UiState::with_cluster(cluster, recorder);
         state.history = Rc::new(saved.history.clone());
+        state.lesson = saved.lesson.as_ref().and_then(|l| {
+            let mut progress = Progress::new(lessons::find(&l.id)?);
+            progress.go_to(l.step);
+            Some(Rc::new(progress))
+        });
         state
+    }
+
+    /// Begins `lesson` on this (fresh) cluster: its setup runs through the console.
+    fn start_lesson(&mut self, lesson: Lesson) {
+        let setup = script::steps(&lesson.setup).unwrap_or_default();
+        let readonly = std::mem::replace(&mut self.readonly, false); // the author's setup always runs
+        for (command, stdin) in setup {
+            self.run_step(command, stdin);
+        }
+        self.readonly = readonly;
+        self.lesson = Some(Rc::new(Progress::new(lesson)));
+        self.lesson_revision = -1;
+    }
+
+    /// Checks the lesson's current step against the cluster, when the cluster changed.
+    fn check_lesson(&mut self) {
+        let revision = self.cluster.borrow().revision();
+        let Some(progress) = self.lesson.as_mut() else { return };
+        if revision == self.lesson_revision {
+            return;
+        }
+        self.lesson_revision = revision;
+        let mut next = (**progress).clone();
+        next.evaluate(&mut self.cluster.borrow_mut());
+        if next != **progress {
+            *progress = Rc::new(next);
+        }
+    }
+
+    /// The lesson and step to keep with the session.
+    pub fn saved_lesson(&self) -> Option<SavedLesson> {
+        self.lesson.as_ref().map(|p| SavedLesson { id: p.lesson().id.clone(), step: p.step() })
     }
 
     fn with_cluster(cluster: Cluster, recorder: Recorder) -> UiState {
@@ -283,6 +338,8 @@ impl UiState {
             next_id: 0,
             recorder: Rc::new(RefCell::new(recorder)),
             readonly: false,
+            lesson: None,
+            lesson_revision: -1,
         };
         state.refresh();
         state
@@ -630,7 +687,24 @@ impl Reducible for UiState {
                 (fresh.readonly, fresh.speed_pct, fresh.playing) = (state.readonly, state.speed_pct, state.playing);
                 state = fresh;
             }
+            Action::StartLesson(id) => {
+                if let Some(lesson) = lessons::find(&id) {
+                    let mut fresh = UiState::new();
+                    (fresh.readonly, fresh.speed_pct, fresh.playing) = (state.readonly, state.speed_pct, state.playing);
+                    fresh.history = state.history.clone();
+                    fresh.start_lesson(lesson);
+                    state = fresh;
+                }
+            }
+            Action::ShowMe => {
+                let solution = state.lesson.as_ref().and_then(|p| p.current()).map(|step| step.solution.clone()).unwrap_or_default();
+                for (command, stdin) in script::steps(&solution).unwrap_or_default() {
+                    state.run_step(command, stdin);
+                }
+            }
+            Action::CloseLesson => state.lesson = None,
         }
+        state.check_lesson();
         state.refresh();
         if state == *self {
             self
