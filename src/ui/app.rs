@@ -67,6 +67,37 @@ struct Notice {
     problem: bool,
 }
 
+/// The notices shown, newest last.
+#[derive(PartialEq)]
+struct Notices {
+    list: Vec<Notice>,
+    next_id: u32,
+}
+
+enum NoticeAction {
+    /// A sentence, and whether it reports a problem.
+    Add(String, bool),
+    Dismiss(u32),
+}
+
+impl Reducible for Notices {
+    type Action = NoticeAction;
+
+    fn reduce(self: Rc<Self>, action: NoticeAction) -> Rc<Self> {
+        let mut list = self.list.clone();
+        let mut next_id = self.next_id;
+        match action {
+            NoticeAction::Add(text, problem) => {
+                list.retain(|n| n.text != text);
+                list.push(Notice { id: next_id, text, problem });
+                next_id = next_id.wrapping_add(1);
+            }
+            NoticeAction::Dismiss(id) => list.retain(|n| n.id != id),
+        }
+        Rc::new(Notices { list, next_id })
+    }
+}
+
 /// How the page starts, and what it could not use.
 struct Opening {
     link: Link,
@@ -132,22 +163,10 @@ pub fn app() -> Html {
         })
     };
     let dispatch = state.dispatcher();
-    let notices = use_state(|| opening.notices.clone());
-    let next_notice = use_mut_ref(|| 1000_u32);
+    let notices = use_reducer(|| Notices { list: opening.notices.clone(), next_id: 1000 });
     let notify = {
-        let notices = notices.clone();
-        let next_notice = next_notice.clone();
-        Callback::from(move |(text, problem): (String, bool)| {
-            let id = {
-                let mut next = next_notice.borrow_mut();
-                *next += 1;
-                *next
-            };
-            let mut list = (*notices).clone();
-            list.retain(|n: &Notice| n.text != text);
-            list.push(Notice { id, text, problem });
-            notices.set(list);
-        })
+        let notices = notices.dispatcher();
+        Callback::from(move |(text, problem): (String, bool)| notices.dispatch(NoticeAction::Add(text, problem)))
     };
     // The full page opens the lesson panel from the header (or when a lesson is under way).
     let lessons_open = use_state(|| false);
@@ -325,10 +344,10 @@ pub fn app() -> Html {
         Callback::from(move |()| restore(None))
     };
     let dismiss = {
-        let notices = notices.clone();
+        let notices = notices.dispatcher();
         move |id: u32| {
             let notices = notices.clone();
-            Callback::from(move |_: MouseEvent| notices.set(notices.iter().filter(|n| n.id != id).cloned().collect()))
+            Callback::from(move |_: MouseEvent| notices.dispatch(NoticeAction::Dismiss(id)))
         }
     };
 
@@ -395,9 +414,9 @@ pub fn app() -> Html {
                 <Header theme={link.theme} on_share={on_share} keeps_session={opening.keeps} {on_export} {on_import} {on_reset}
                     {on_lessons} lessons_open={panels.contains(&Panel::Lesson)} />
             }
-            if !notices.is_empty() {
+            if !notices.list.is_empty() {
                 <div class="notices" role="status">
-                    { for notices.iter().map(|n| html! {
+                    { for notices.list.iter().map(|n| html! {
                         <p key={n.id} class={classes!("notice", n.problem.then_some("notice--problem"))}>
                             <span>{&n.text}</span>
                             <button type="button" class="btn btn-small" onclick={dismiss(n.id)} aria-label="Dismiss this message">{"Dismiss"}</button>

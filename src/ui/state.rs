@@ -307,6 +307,13 @@ impl UiState {
         }
     }
 
+    /// A new session in this page: the link's read-only setting and the clock's speed and
+    /// state carry over.
+    fn replaced_by(&self, mut next: UiState) -> UiState {
+        (next.readonly, next.speed_pct, next.playing) = (self.readonly, self.speed_pct, self.playing);
+        next
+    }
+
     /// The lesson and step to keep with the session.
     pub fn saved_lesson(&self) -> Option<SavedLesson> {
         self.lesson.as_ref().map(|p| SavedLesson { id: p.lesson().id.clone(), step: p.step() })
@@ -348,11 +355,6 @@ impl UiState {
     /// The session as a script that rebuilds the cluster as it is now.
     pub fn session_script(&self) -> String {
         self.recorder.borrow().script(self.now_ms)
-    }
-
-    /// How many commands the session holds.
-    pub fn session_commands(&self) -> usize {
-        self.recorder.borrow().len()
     }
 
     /// Runs one step of a script (a command and its heredoc) as the console would show it.
@@ -677,20 +679,11 @@ impl Reducible for UiState {
             }
             Action::StepMessage => state.step_message(),
             Action::EndStepping => state.stepped_to = None,
-            Action::Restore(saved) => {
-                let mut restored = UiState::restored(&saved);
-                (restored.readonly, restored.speed_pct, restored.playing) = (state.readonly, state.speed_pct, state.playing);
-                state = restored;
-            }
-            Action::Reset => {
-                let mut fresh = UiState::new();
-                (fresh.readonly, fresh.speed_pct, fresh.playing) = (state.readonly, state.speed_pct, state.playing);
-                state = fresh;
-            }
+            Action::Restore(saved) => state = state.replaced_by(UiState::restored(&saved)),
+            Action::Reset => state = state.replaced_by(UiState::new()),
             Action::StartLesson(id) => {
                 if let Some(lesson) = lessons::find(&id) {
-                    let mut fresh = UiState::new();
-                    (fresh.readonly, fresh.speed_pct, fresh.playing) = (state.readonly, state.speed_pct, state.playing);
+                    let mut fresh = state.replaced_by(UiState::new());
                     fresh.history = state.history.clone();
                     fresh.start_lesson(lesson);
                     state = fresh;
