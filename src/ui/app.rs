@@ -7,6 +7,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo::timers::callback::{Interval, Timeout};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::lessons::{self, Lesson};
@@ -219,8 +221,8 @@ pub fn app() -> Html {
         });
     }
 
-    // Keep the session: at most once a second, only when it changed, never after a panic
-    // (the state may be half-updated; the last good one stays kept).
+    // Keep the session: at most once a second, only when it changed, and when the page goes
+    // away; never after a panic (the state may be half-updated; the last good one stays kept).
     {
         let latest = latest.clone();
         let tabs = tabs.clone();
@@ -229,26 +231,39 @@ pub fn app() -> Html {
         use_effect_with((), move |_| {
             let last_written = RefCell::new(String::new());
             let warned = Cell::new(false);
-            let saver = keeps.then(|| {
-                Interval::new(SAVE_EVERY_MS, move || {
-                    if fatal::stopped() {
-                        return;
-                    }
-                    let Some(state) = latest.borrow().clone() else { return };
-                    let (tabs, current) = tabs.borrow().clone();
-                    let json = saved_session(&state, tabs, current).to_json();
-                    if *last_written.borrow() == json {
-                        return;
-                    }
-                    match persist::save(&json) {
-                        Ok(()) => warned.set(false),
-                        Err(e) if !warned.replace(true) => notify.emit((e, true)),
-                        Err(_) => {}
-                    }
-                    *last_written.borrow_mut() = json;
-                })
+            let save: Rc<dyn Fn()> = Rc::new(move || {
+                if fatal::stopped() {
+                    return;
+                }
+                let Some(state) = latest.borrow().clone() else { return };
+                let (tabs, current) = tabs.borrow().clone();
+                let json = saved_session(&state, tabs, current).to_json();
+                if *last_written.borrow() == json {
+                    return;
+                }
+                match persist::save(&json) {
+                    Ok(()) => warned.set(false),
+                    Err(e) if !warned.replace(true) => notify.emit((e, true)),
+                    Err(_) => {}
+                }
+                *last_written.borrow_mut() = json;
             });
-            move || drop(saver)
+            let window = web_sys::window();
+            let saver = keeps.then(|| {
+                let tick = save.clone();
+                let interval = Interval::new(SAVE_EVERY_MS, move || tick());
+                let leaving = Closure::<dyn Fn()>::new(move || save());
+                if let Some(window) = &window {
+                    let _ = window.add_event_listener_with_callback("pagehide", leaving.as_ref().unchecked_ref());
+                }
+                (interval, leaving)
+            });
+            move || {
+                if let (Some((_, leaving)), Some(window)) = (&saver, &window) {
+                    let _ = window.remove_event_listener_with_callback("pagehide", leaving.as_ref().unchecked_ref());
+                }
+                drop(saver);
+            }
         });
     }
 

@@ -83,7 +83,8 @@ pub fn share_dialog(props: &ShareProps) -> Html {
         scenario: Some(scenario),
         ..Link::default()
     };
-    let embed_panels: Vec<Panel> = props.panels.iter().copied().filter(|p| *p != Panel::Inspector).collect();
+    // The embed view leaves out the editor and the inspector: a page has little room.
+    let embed_panels: Vec<Panel> = props.panels.iter().copied().filter(|p| !matches!(p, Panel::Editor | Panel::Inspector)).collect();
     let embed = Link {
         embed: true,
         panels: (embed_panels != Link { embed: true, ..Link::default() }.panels()).then_some(embed_panels),
