@@ -260,7 +260,7 @@ mod tests {
         let plain = Link::parse("", "");
         assert_eq!(plain.panels(), vec![Panel::Timeline, Panel::Diagram, Panel::Editor, Panel::Console, Panel::Inspector]);
         assert_eq!(Link::parse("embed=1", "").panels(), vec![Panel::Timeline, Panel::Diagram, Panel::Console]);
-        assert_eq!(Link::parse("lesson=x", "").panels().contains(&Panel::Lesson), true);
+        assert!(Link::parse("lesson=x", "").panels().contains(&Panel::Lesson));
 
         let bad = Link::parse("panels=diagram,map&theme=pink&speed=fast", "#s=bm90IGRlZmxhdGU");
         assert_eq!(bad.panels(), vec![Panel::Diagram]);
