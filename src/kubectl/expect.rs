@@ -3,15 +3,15 @@
 //! ```text
 //! sim expect TYPE[/NAME] [NAME] [-n NS | -A] [-l SELECTOR] [--field-selector F]
 //!            [--count [>=|<=]N] [--phase P] [--status S] [--condition TYPE=STATUS]
-//!            [--jsonpath TEMPLATE (--equals V | --contains V | --not-contains V)…]
-//! sim expect output 'COMMAND' (--equals V | --contains V | --not-contains V)…
+//!            [--jsonpath TEMPLATE (--equals V | --not-equals V | --contains V | --not-contains V)…]
+//! sim expect output 'COMMAND' (--equals V | --not-equals V | --contains V | --not-contains V)…
 //! ```
 //!
 //! Objects are read straight from the store, as the diagram reads them: an expectation makes
 //! no API request, so checking one adds nothing to the message log. Without `--count`, at least
 //! one object must match; every other condition must hold for every object that matches.
-//! `output` runs the command (which may leave traces, as any command does) and tests what it
-//! printed. A met expectation prints `ok: …`; an unmet one is an error line,
+//! `output` runs a command that only reads (`kubectl get`, `logs`, `sim nslookup`, `sim proxy
+//! rules`…: checking never changes the cluster) and tests what it printed. A met expectation prints `ok: …`; an unmet one is an error line,
 //! `expectation failed: …`, naming what was expected and what was found.
 use serde_json::Value;
 
@@ -23,8 +23,8 @@ use crate::api::status::{node_status, pod_status};
 use crate::api::{Key, KindInfo, Object, ObjectRef};
 use crate::Cluster;
 
-pub const USAGE: &str = "  sim expect TYPE[/NAME] [NAME] [-n NS|-A] [-l SELECTOR] [--field-selector F] [--count [>=|<=]N] [--phase P] [--status S] [--condition TYPE=STATUS] [--jsonpath TEMPLATE --equals|--contains|--not-contains VALUE]
-  sim expect output 'COMMAND' --equals|--contains|--not-contains VALUE
+pub const USAGE: &str = "  sim expect TYPE[/NAME] [NAME] [-n NS|-A] [-l SELECTOR] [--field-selector F] [--count [>=|<=]N] [--phase P] [--status S] [--condition TYPE=STATUS] [--jsonpath TEMPLATE --equals|--not-equals|--contains|--not-contains VALUE]
+  sim expect output 'COMMAND' --equals|--not-equals|--contains|--not-contains VALUE
 ";
 
 /// What a `sim expect` line asks of the cluster.
@@ -66,6 +66,7 @@ enum Count {
 #[derive(Clone, Debug)]
 enum Test {
     Equals(String),
+    NotEquals(String),
     Contains(String),
     NotContains(String),
 }
@@ -101,7 +102,7 @@ impl Expectation {
     pub fn parse(words: &[String]) -> Result<Expectation, String> {
         let usage = || format!("error: usage:\n{USAGE}");
         let args = parse_args(words)?;
-        let tests = tests(&args)?;
+        let tests = tests(&args);
         let jsonpath = match args.value("jsonpath") {
             Some(template) => Some((template.to_string(), parse_template(template)?)),
             None => None,
@@ -110,7 +111,9 @@ impl Expectation {
             None => return Err(usage()),
             Some("output") => {
                 let [_, command] = args.positional.as_slice() else {
-                    return Err("error: usage: sim expect output 'COMMAND' --equals|--contains|--not-contains VALUE".to_string());
+                    return Err(
+                        "error: usage: sim expect output 'COMMAND' --equals|--not-equals|--contains|--not-contains VALUE".to_string()
+                    );
                 };
                 let object_flags = ["count", "phase", "status", "condition", "jsonpath", "field-selector"];
                 if let Some(flag) = object_flags.iter().find(|f| args.value(f).is_some()) {
@@ -120,22 +123,22 @@ impl Expectation {
                     return Err("error: -l, -n and -A belong inside the command of sim expect output".to_string());
                 }
                 if tests.is_empty() {
-                    return Err("error: sim expect output needs --equals, --contains or --not-contains".to_string());
+                    return Err("error: sim expect output needs --equals, --not-equals, --contains or --not-contains".to_string());
                 }
                 let program = words::split(command).map_err(|e| format!("error: {e}"))?;
-                if !matches!(program.first().map(String::as_str), Some("kubectl" | "k" | "sim")) {
-                    return Err(format!("error: sim expect output runs a kubectl or sim command, not {command:?}"));
+                if !only_reads(&program) {
+                    return Err(format!("error: sim expect output runs a command that only reads (kubectl get|describe|logs|top|events|explain, sim nslookup|proxy rules|explain), not {command:?}"));
                 }
                 Subject::Output(command.clone())
             }
             Some(_) => {
                 if !tests.is_empty() && jsonpath.is_none() {
                     return Err(
-                        "error: --equals, --contains and --not-contains test the text of --jsonpath (or of sim expect output)".to_string()
+                        "error: --equals, --not-equals, --contains and --not-contains test the text of --jsonpath (or of sim expect output)".to_string()
                     );
                 }
                 if jsonpath.is_some() && tests.is_empty() {
-                    return Err("error: --jsonpath needs --equals, --contains or --not-contains".to_string());
+                    return Err("error: --jsonpath needs --equals, --not-equals, --contains or --not-contains".to_string());
                 }
                 objects(&args)?
             }
@@ -226,7 +229,7 @@ impl Expectation {
                 let actual = match &**o {
                     Object::Pod(pod) => pod_status(pod).0,
                     Object::Node(node) => node_status(node),
-                    _ => return Err(format!("--status is the STATUS column of pods and nodes, not of {}", o.kind().resource)),
+                    _ => String::new(),
                 };
                 if actual != *status {
                     return Err(format!("expected status {status}, found {actual}{}", which(o)));
@@ -265,6 +268,7 @@ impl Expectation {
         for test in &self.tests {
             let (met, wanted) = match test {
                 Test::Equals(v) => (trimmed == v, format!("be {}, found {}", shown_value(v), shown_value(trimmed))),
+                Test::NotEquals(v) => (trimmed != v, format!("not be {}", shown_value(v))),
                 Test::Contains(v) => (text.contains(v.as_str()), format!("contain {v:?}")),
                 Test::NotContains(v) => (!text.contains(v.as_str()), format!("not contain {v:?}")),
             };
@@ -303,6 +307,7 @@ impl Test {
     fn held(&self) -> String {
         match self {
             Test::Equals(v) => format!("is {}", shown_value(v)),
+            Test::NotEquals(v) => format!("is not {}", shown_value(v)),
             Test::Contains(v) => format!("contains {v:?}"),
             Test::NotContains(v) => format!("does not contain {v:?}"),
         }
@@ -322,6 +327,19 @@ fn shown_value(value: &str) -> String {
 /// `kind/name` of an object, as messages name it.
 fn id(object: &Object) -> String {
     format!("{}/{}", object.kind().singular, object.metadata().name.as_deref().unwrap_or(""))
+}
+
+/// Whether a command line only reads: an expectation may be checked again and again (a lesson
+/// checks after every change), so it must never change the cluster, its traffic or its clock.
+fn only_reads(words: &[String]) -> bool {
+    let watches = words.iter().any(|w| matches!(w.as_str(), "-w" | "--watch" | "--watch-only") || w.starts_with("--watch="));
+    match words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["kubectl" | "k", "get" | "describe" | "logs" | "top" | "events" | "explain" | "api-resources" | "api-versions" | "version", ..] => {
+            !watches
+        }
+        ["sim", "nslookup" | "explain", ..] | ["sim", "proxy", "rules", ..] => true,
+        _ => false,
+    }
 }
 
 /// The status of the condition of that type in `status.conditions`, if there is one.
@@ -353,17 +371,18 @@ fn parse_count(text: &str) -> Result<Count, String> {
         .map_err(|_| format!("error: invalid argument {text:?} for \"--count\" flag: expected a whole number, >=N or <=N"))
 }
 
-fn tests(args: &Args) -> Result<Vec<Test>, String> {
+fn tests(args: &Args) -> Vec<Test> {
     let mut tests = Vec::new();
     for (flag, value) in &args.other {
         tests.push(match flag.as_str() {
             "equals" => Test::Equals(value.clone()),
+            "not-equals" => Test::NotEquals(value.clone()),
             "contains" => Test::Contains(value.clone()),
             "not-contains" => Test::NotContains(value.clone()),
             _ => continue,
         });
     }
-    Ok(tests)
+    tests
 }
 
 /// `TYPE`, `TYPE NAME` or `TYPE/NAME`, with the namespace and selectors.
@@ -378,6 +397,12 @@ fn objects(args: &Args) -> Result<Subject, String> {
         _ => return Err(format!("error: usage:\n{USAGE}")),
     };
     let kind = resource(kind)?;
+    if args.value("status").is_some() && !matches!(kind.kind, "Pod" | "Node") {
+        return Err(format!(
+            "error: --status is the STATUS column of pods and nodes, not of {}; try --condition or --jsonpath",
+            kind.resource
+        ));
+    }
     if name.is_some() && (args.selector.is_some() || args.value("field-selector").is_some()) {
         return Err("error: a name and a selector cannot both be given".to_string());
     }
@@ -419,25 +444,21 @@ mod tests {
     #[test]
     fn objects_met_and_unmet() {
         let mut cluster = Cluster::new(ClusterConfig::default());
-        assert_eq!(expect(&mut cluster, "sim expect nodes --count 4"), "ok: nodes: 4 found\n");
-        assert_eq!(
-            expect(&mut cluster, "sim expect nodes --count '>=2' --status Ready"),
-            "ok: nodes: 4 found (at least 2), status Ready\n"
-        );
-        assert_eq!(expect(&mut cluster, "sim expect node worker-2 --condition Ready=True"), "ok: node/worker-2: condition Ready=True\n");
-        assert_eq!(
-            expect(&mut cluster, "sim expect node worker-2 --condition Ready=Unknown"),
-            "expectation failed: node/worker-2: expected condition Ready=Unknown, found Ready=True\n"
-        );
-        assert_eq!(
-            expect(&mut cluster, "sim expect deployment/web"),
-            "expectation failed: deployment/web: expected it to exist, found none\n"
-        );
-        assert_eq!(expect(&mut cluster, "sim expect deployment/web --count 0"), "ok: deployment/web: 0 found\n");
-        expect(&mut cluster, "kubectl create deployment web --image=nginx --replicas=3");
-        assert_eq!(
-            expect(&mut cluster, "sim expect pods -l app=web --count 3 --phase Running"),
-            "expectation failed: pods -l app=web: expected 3, found 0\n"
+        expect_all(
+            &mut cluster,
+            &[
+                ("sim expect nodes --count 4", "ok: nodes: 4 found"),
+                ("sim expect nodes --count '>=2' --status Ready", "ok: nodes: 4 found (at least 2), status Ready"),
+                ("sim expect node worker-2 --condition Ready=True", "ok: node/worker-2: condition Ready=True"),
+                (
+                    "sim expect node worker-2 --condition Ready=Unknown",
+                    "expectation failed: node/worker-2: expected condition Ready=Unknown, found Ready=True",
+                ),
+                ("sim expect deployment/web", "expectation failed: deployment/web: expected it to exist, found none"),
+                ("sim expect deployment/web --count 0", "ok: deployment/web: 0 found"),
+                ("kubectl create deployment web --image=nginx --replicas=3", "deployment.apps/web created"),
+                ("sim expect pods -l app=web --count 3 --phase Running", "expectation failed: pods -l app=web: expected 3, found 0"),
+            ],
         );
         cluster.advance(50);
         let out = expect(&mut cluster, "sim expect pods -l app=web --count 3 --phase Running");
@@ -445,19 +466,25 @@ mod tests {
         let out = expect(&mut cluster, "sim expect deployment/web --jsonpath '{.status.readyReplicas}' --equals 3");
         assert_eq!(out, "expectation failed: deployment/web: expected {.status.readyReplicas} to be 3, found \"\"\n");
         cluster.advance(30_000);
-        assert_eq!(
-            expect(&mut cluster, "sim expect pods -l app=web --count 3 --phase Running"),
-            "ok: pods -l app=web: 3 found, phase Running\n"
+        expect_all(
+            &mut cluster,
+            &[
+                ("sim expect pods -l app=web --count 3 --phase Running", "ok: pods -l app=web: 3 found, phase Running"),
+                ("sim expect deployment/web --jsonpath .status.readyReplicas --equals 3", "ok: deployment/web: .status.readyReplicas is 3"),
+                (
+                    "sim expect pods -l app=web --jsonpath '{.spec.containers[0].image}' --equals nginx --not-contains httpd",
+                    "ok: pods -l app=web: 3 found, {.spec.containers[0].image} is nginx, does not contain \"httpd\" for each",
+                ),
+                ("sim expect pods -n kube-system --count 0", "ok: pods -n kube-system: 0 found"),
+            ],
         );
-        assert_eq!(
-            expect(&mut cluster, "sim expect deployment/web --jsonpath .status.readyReplicas --equals 3"),
-            "ok: deployment/web: .status.readyReplicas is 3\n"
-        );
-        assert_eq!(
-            expect(&mut cluster, "sim expect pods -l app=web --jsonpath '{.spec.containers[0].image}' --equals nginx --not-contains httpd"),
-            "ok: pods -l app=web: 3 found, {.spec.containers[0].image} is nginx, does not contain \"httpd\" for each\n"
-        );
-        assert_eq!(expect(&mut cluster, "sim expect pods -n kube-system --count 0"), "ok: pods -n kube-system: 0 found\n");
+    }
+
+    /// Runs each line and compares what it printed (without the final newline).
+    fn expect_all(cluster: &mut Cluster, cases: &[(&str, &str)]) {
+        for (line, printed) in cases {
+            assert_eq!(expect(cluster, line), format!("{printed}\n"), "{line}");
+        }
     }
 
     #[test]
@@ -483,24 +510,27 @@ mod tests {
             ("sim expect", "error: usage:"),
             ("sim expect widgets", "error: the server doesn't have a resource type \"widgets\""),
             ("sim expect pods --count many", "error: invalid argument \"many\" for \"--count\" flag"),
-            ("sim expect pods --equals 3", "error: --equals, --contains and --not-contains test the text of --jsonpath"),
+            ("sim expect pods --equals 3", "error: --equals, --not-equals, --contains and --not-contains test the text of --jsonpath"),
             ("sim expect pods --jsonpath '{.x'", "error: error parsing jsonpath {.x, unclosed action"),
             ("sim expect pods --jsonpath .x", "error: --jsonpath needs --equals"),
             ("sim expect node worker-1 --condition Ready", "error: invalid condition \"Ready\""),
             ("sim expect pod/ ", "error: arguments in resource/name form"),
             ("sim expect pod web -l app=web", "error: a name and a selector cannot both be given"),
-            ("sim expect output 'ls -l' --contains x", "error: sim expect output runs a kubectl or sim command"),
+            ("sim expect output 'ls -l' --contains x", "error: sim expect output runs a command that only reads"),
+            ("sim expect output 'sim curl web' --contains x", "error: sim expect output runs a command that only reads"),
+            ("sim expect output 'kubectl get pods -w' --contains x", "error: sim expect output runs a command that only reads"),
+            ("sim expect output 'kubectl delete pods --all' --contains x", "error: sim expect output runs a command that only reads"),
             ("sim expect output 'kubectl get pods'", "error: sim expect output needs --equals"),
             ("sim expect output 'kubectl get pods' --count 3 --contains x", "error: --count tests objects"),
             ("sim expect pods --field-selector spec.bogus=1", "Error from server (BadRequest)"),
-            ("sim expect deployments --status Running", "expectation failed: deployments: expected at least one, found none"),
+            (
+                "sim expect deployments --status Running",
+                "error: --status is the STATUS column of pods and nodes, not of deployments; try --condition or --jsonpath",
+            ),
         ] {
             let out = expect(&mut cluster, line);
             assert!(out.starts_with(error), "{line}: {out}");
         }
-        expect(&mut cluster, "kubectl create deployment web --image=nginx");
-        let out = expect(&mut cluster, "sim expect deployments --status Running");
-        assert_eq!(out, "expectation failed: deployments: --status is the STATUS column of pods and nodes, not of deployments\n");
     }
 
     #[test]

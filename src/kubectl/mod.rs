@@ -257,6 +257,7 @@ const VALUE_FLAGS: &[(&str, Option<char>)] = &[
     ("condition", None),
     ("jsonpath", None),
     ("equals", None),
+    ("not-equals", None),
     ("contains", None),
     ("not-contains", None),
 ];

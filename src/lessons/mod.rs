@@ -73,19 +73,9 @@ pub struct Check {
     pub command: String,
 }
 
-/// A malformed lesson: where and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LessonError {
-    /// The line of the lesson file (1-based).
-    pub line: usize,
-    pub message: String,
-}
-
-impl std::fmt::Display for LessonError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
-    }
-}
+/// A malformed lesson: the line of the lesson file (1-based) and why. It has the shape of a
+/// malformed script's error, and reads the same: `line 12: …`.
+pub use crate::kubectl::script::ScriptError as LessonError;
 
 impl Lesson {
     /// Parses a lesson file; `id` is its name in the catalogue (the file name without `.md`).
@@ -95,7 +85,22 @@ impl Lesson {
 }
 
 /// The lesson files compiled in: (id, text).
-const SOURCES: &[(&str, &str)] = &[("request-flow", include_str!("../../tutorials/request-flow.md"))];
+const SOURCES: &[(&str, &str)] = &[
+    ("request-flow", include_str!("../../tutorials/request-flow.md")),
+    ("control-plane", include_str!("../../tutorials/control-plane.md")),
+    ("pods", include_str!("../../tutorials/pods.md")),
+    ("deployments", include_str!("../../tutorials/deployments.md")),
+    ("rolling-updates", include_str!("../../tutorials/rolling-updates.md")),
+    ("scheduling", include_str!("../../tutorials/scheduling.md")),
+    ("services", include_str!("../../tutorials/services.md")),
+    ("dns-ingress", include_str!("../../tutorials/dns-ingress.md")),
+    ("node-failure", include_str!("../../tutorials/node-failure.md")),
+    ("etcd-quorum", include_str!("../../tutorials/etcd-quorum.md")),
+    ("autoscaling", include_str!("../../tutorials/autoscaling.md")),
+    ("workloads", include_str!("../../tutorials/workloads.md")),
+    ("config-secrets", include_str!("../../tutorials/config-secrets.md")),
+    ("common-mistakes", include_str!("../../tutorials/common-mistakes.md")),
+];
 
 /// Every lesson file compiled in, as (id, text), for tests that check each one parses.
 pub fn sources() -> &'static [(&'static str, &'static str)] {

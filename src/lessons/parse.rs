@@ -257,59 +257,54 @@ mod tests {
 
     #[test]
     fn malformed_lessons_name_the_line() {
-        let error = |text: &str| Lesson::parse("t", text).map(|_| ()).unwrap_err().to_string();
-        assert_eq!(
-            error("# T\n"),
-            "line 1: a lesson starts with front matter: a `---` line, `title:`, `summary:` (and `order:`), then `---`"
-        );
-        assert_eq!(error("---\ntitle: T\n"), "line 1: the front matter is not closed by a `---` line");
-        assert_eq!(error("---\ntitle: T\n---\n"), "line 3: the front matter has no `summary:`");
-        assert_eq!(error("---\nid: x\n---\n"), "line 2: the id \"x\" does not match the lesson's file name \"t\"");
-        assert_eq!(error("---\ncolour: red\n---\n"), "line 2: unknown front matter key \"colour\" (known: id, title, summary, order)");
-        assert_eq!(error("---\norder: first\n---\n"), "line 2: order must be a whole number, found \"first\"");
         let head = "---\ntitle: T\nsummary: S\n---\n";
-        assert_eq!(error(head), "line 4: a lesson needs at least one `## Step: …` section");
-        assert_eq!(
-            error(&format!("{head}## Step: A\n\nDo.\n```check\nsim expect pods\n")),
-            "line 8: the ```check block is not closed by a ``` line"
-        );
-        assert_eq!(
-            error(&format!("{head}## Step: A\n\nDo.\n```check\nkubectl get pods\n```\n")),
-            "line 9: error: a check is a `sim expect …` command, not \"kubectl get pods\""
-        );
-        assert_eq!(
-            error(&format!("{head}## Step: A\n\nDo.\n```check\nsim expect pods --count x\n```\n")),
-            "line 9: error: invalid argument \"x\" for \"--count\" flag: expected a whole number, >=N or <=N"
-        );
-        assert_eq!(
-            error(&format!("{head}## Step: A\n\nDo.\n```check\nsim expect pods\n```\n")),
-            "line 5: step \"A\" has no ```solution block"
-        );
-        assert_eq!(
-            error(&format!("{head}## Step: A\n\nDo.\n```solution\nsim wait 1s\n```\n")),
-            "line 5: step \"A\" has no ```check block with a check in it"
-        );
-        assert_eq!(
-            error(&format!("{head}## Step: A\n```solution\nsim wait 1s\n```\n```check\nsim expect pods\n```\n")),
-            "line 5: step \"A\" has no instructions"
-        );
-        assert_eq!(
-            error(&format!("{head}## Step: A\n\nDo.\n```solution\nsim wait 1s\nls\n```\n")),
-            "line 10: unknown command \"ls\": a script line starts with kubectl or sim"
-        );
-        assert_eq!(
-            error(&format!("{head}## Step: A\n\nDo.\n```solution\nkubectl apply -f - <<EOF\n```\n")),
-            "line 9: here-document is not terminated by \"EOF\""
-        );
-        assert_eq!(error(&format!("{head}## Step:\n")), "line 5: a step needs a title: `## Step: Title`");
-        assert_eq!(error(&format!("{head}## Step: A\nDo.\n## Done\n## Step: B\n")), "line 8: a step cannot follow the closing section");
-        assert_eq!(
-            error(&format!("{head}```solution\nsim wait 1s\n```\n")),
-            "line 5: a solution block belongs inside a `## Step: …` section"
-        );
-        assert_eq!(
-            error(&format!("{head}## Step: A\nDo.\n```setup\nsim wait 1s\n```\n")),
-            "line 7: the setup block comes before the first step"
-        );
+        let step = "## Step: A\nDo.\n```solution\nsim wait 1s\n```\n```check\nsim expect pods\n```\n";
+        let cases = [
+            (
+                "# T\n".to_string(),
+                "line 1: a lesson starts with front matter: a `---` line, `title:`, `summary:` (and `order:`), then `---`",
+            ),
+            ("---\ntitle: T\n".to_string(), "line 1: the front matter is not closed by a `---` line"),
+            ("---\ntitle: T\n---\n".to_string(), "line 3: the front matter has no `summary:`"),
+            ("---\nid: x\n---\n".to_string(), "line 2: the id \"x\" does not match the lesson's file name \"t\""),
+            ("---\ncolour: red\n---\n".to_string(), "line 2: unknown front matter key \"colour\" (known: id, title, summary, order)"),
+            ("---\norder: first\n---\n".to_string(), "line 2: order must be a whole number, found \"first\""),
+            (head.to_string(), "line 4: a lesson needs at least one `## Step: …` section"),
+            (format!("{head}## Step: A\n\nDo.\n```check\nsim expect pods\n"), "line 8: the ```check block is not closed by a ``` line"),
+            (
+                format!("{head}## Step: A\n\nDo.\n```check\nkubectl get pods\n```\n"),
+                "line 9: error: a check is a `sim expect …` command, not \"kubectl get pods\"",
+            ),
+            (
+                format!("{head}## Step: A\n\nDo.\n```check\nsim expect pods --count x\n```\n"),
+                "line 9: error: invalid argument \"x\" for \"--count\" flag: expected a whole number, >=N or <=N",
+            ),
+            (format!("{head}## Step: A\n\nDo.\n```check\nsim expect pods\n```\n"), "line 5: step \"A\" has no ```solution block"),
+            (
+                format!("{head}## Step: A\n\nDo.\n```solution\nsim wait 1s\n```\n"),
+                "line 5: step \"A\" has no ```check block with a check in it",
+            ),
+            (
+                format!("{head}## Step: A\n```solution\nsim wait 1s\n```\n```check\nsim expect pods\n```\n"),
+                "line 5: step \"A\" has no instructions",
+            ),
+            (
+                format!("{head}## Step: A\n\nDo.\n```solution\nsim wait 1s\nls\n```\n"),
+                "line 10: unknown command \"ls\": a script line starts with kubectl or sim",
+            ),
+            (
+                format!("{head}## Step: A\n\nDo.\n```solution\nkubectl apply -f - <<EOF\n```\n"),
+                "line 9: here-document is not terminated by \"EOF\"",
+            ),
+            (format!("{head}## Step:\n"), "line 5: a step needs a title: `## Step: Title`"),
+            (format!("{head}{step}## Done\n## Step: B\n"), "line 14: a step cannot follow the closing section"),
+            (format!("{head}```solution\nsim wait 1s\n```\n"), "line 5: a solution block belongs inside a `## Step: …` section"),
+            (format!("{head}## Step: A\nDo.\n```setup\nsim wait 1s\n```\n"), "line 7: the setup block comes before the first step"),
+            (format!("{head}```setup\n```\n```setup\n```\n{step}"), "line 7: a lesson has one setup block"),
+            (format!("{head}{step}```solution\nsim wait 2s\n```\n"), "line 13: step \"A\" has a second solution block"),
+        ];
+        for (text, error) in cases {
+            assert_eq!(Lesson::parse("t", &text).map(|_| ()).unwrap_err().to_string(), error, "{text}");
+        }
     }
 }
