@@ -132,6 +132,7 @@ test-wasm: wasm-target wasm-bindgen chromium
 test-e2e: npm-deps chromium
 	@test -f dist/index.html || { echo "error: no dist/index.html: run make dist first" >&2; exit 1; }
 	node tests/e2e/run.mjs
+	node tests/e2e/embed.mjs
 
 # What a first visit downloads: each file of dist/ raw and after gzip -9 (make dist first).
 size:

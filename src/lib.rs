@@ -21,6 +21,7 @@ pub mod network;
 pub mod proxy;
 pub mod rng;
 pub mod scheduler;
+pub mod session;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

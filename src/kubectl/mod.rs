@@ -37,6 +37,8 @@ mod words;
 pub use explain::set_table_source;
 mod yaml;
 
+pub use sim::parse_duration;
+
 use crate::api::{resolve_resource, KindInfo};
 use crate::Cluster;
 

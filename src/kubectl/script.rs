@@ -93,6 +93,17 @@ fn find_heredoc(line: &str) -> Option<usize> {
     None
 }
 
+/// The commands of a script with their standard input (a heredoc's lines), without running
+/// them: lets a caller check a script it was handed (a link's scenario, an imported session)
+/// before anything changes, and run it one command at a time.
+pub fn steps(script: &str) -> Result<Vec<(String, Option<String>)>, ScriptError> {
+    Ok(parse(script)?.into_iter().map(|step| (step.command, step.heredoc.map(|(body, _)| stdin_of(&body)))).collect())
+}
+
+fn stdin_of(body: &[String]) -> String {
+    body.iter().map(|l| format!("{l}\n")).collect()
+}
+
 /// Checks a script's syntax without running it: the error [`run`] would give before running.
 pub fn check_syntax(script: &str) -> Result<(), ScriptError> {
     parse(script).map(drop)
@@ -114,7 +125,7 @@ pub fn run_with_files(cluster: &mut Cluster, script: &str, files: ReadFile) -> R
                 transcript.push_str(&format!("> {line}\n"));
             }
             transcript.push_str(&format!("> {delimiter}\n"));
-            body.iter().map(|l| format!("{l}\n")).collect::<String>()
+            stdin_of(body)
         });
         transcript.push_str(&execute_with_files(cluster, &step.command, stdin.as_deref(), files));
     }

@@ -9,6 +9,7 @@ use web_sys::{Element, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use crate::api::manifest::{self, ManifestError};
+use crate::session::SavedTab as EditorTab;
 use crate::ui::state::{Action, ConsoleEntry, EditRequest, UiState};
 use crate::ui::view::{highlight_yaml, is_error_output, YamlToken};
 
@@ -17,20 +18,18 @@ pub const EXAMPLE_MANIFEST: &str = include_str!("../../examples/web-deployment.y
 /// At most this many tabs; the oldest closable one goes first.
 const MAX_TABS: usize = 8;
 
-#[derive(Clone, PartialEq)]
-struct EditorTab {
-    title: String,
-    text: String,
-    /// The `kubectl edit` command this tab saves with, if `kubectl edit` opened it.
-    edit: Option<String>,
-}
-
 #[derive(Properties, PartialEq)]
 pub struct ManifestEditorProps {
     /// The latest apply and its output.
     pub last_apply: Option<Rc<ConsoleEntry>>,
     pub edit: Option<Rc<EditRequest>>,
     pub dispatch: UseReducerDispatcher<UiState>,
+    /// The tabs to open with (a restored session's) and which one is open; none: the example.
+    #[prop_or_default]
+    pub initial: Rc<(Vec<EditorTab>, usize)>,
+    /// Told the tabs and the open one whenever they change (the page keeps them).
+    #[prop_or_default]
+    pub on_tabs: Callback<(Vec<EditorTab>, usize)>,
 }
 
 /// The first problem the manifest reader finds, with its line when it has one.
@@ -44,8 +43,15 @@ fn first_error(text: &str) -> Option<(Option<usize>, String)> {
 
 #[function_component(ManifestEditor)]
 pub fn manifest_editor(props: &ManifestEditorProps) -> Html {
-    let tabs = use_state(|| vec![EditorTab { title: "manifest 1".into(), text: EXAMPLE_MANIFEST.into(), edit: None }]);
-    let current = use_state(|| 0_usize);
+    let tabs = use_state(|| match props.initial.0.as_slice() {
+        [] => vec![EditorTab { title: "manifest 1".into(), text: EXAMPLE_MANIFEST.into(), edit: None }],
+        kept => kept.iter().take(MAX_TABS).cloned().collect(),
+    });
+    let current = use_state(|| props.initial.1);
+    {
+        let on_tabs = props.on_tabs.clone();
+        use_effect_with(((*tabs).clone(), *current), move |(tabs, current)| on_tabs.emit((tabs.clone(), *current)));
+    }
     let gutter = use_node_ref();
     let painted = use_node_ref();
 

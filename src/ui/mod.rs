@@ -12,6 +12,9 @@
 //! - `diagram`, `control_plane`, `node_card`, `agent`, `pod_chip`, `legend`, `message_strip`:
 //!   the cluster diagram
 //! - `editor`: the manifest editor; `console`: the command line
+//! - `lesson`: the lesson panel (steps that check themselves, Show me)
+//! - `persist`: the session kept in localStorage, exported and imported; `share`: the Share
+//!   dialog (a link and an `<iframe>` snippet); `fatal`: the error banner after a panic
 
 mod actions;
 mod agent;
@@ -27,11 +30,14 @@ mod fatal;
 mod header;
 mod inspector;
 mod legend;
+mod lesson;
 mod message_strip;
 mod motion;
 mod node_card;
+mod persist;
 mod pod_chip;
 mod services;
+mod share;
 pub mod state;
 mod timeline;
 pub mod traffic;

@@ -11,12 +11,14 @@ use std::rc::Rc;
 use yew::Reducible;
 
 use crate::api::{info, Key, Object};
-use crate::kubectl::{self, watch::Watch, Reply};
+use crate::cluster::ControlPlaneMember;
+use crate::kubectl::{self, script, watch::Watch, Reply};
+use crate::lessons::{self, Lesson, Progress};
 use crate::network::Request;
+use crate::session::{self, link, scenario::Scenario, Recorder, SavedLesson, SavedSession};
 use crate::ui::explain::Explanation;
 use crate::ui::traffic::{self, ServiceView, TrafficView};
 use crate::ui::view::{component_key, format_clock, format_seconds, MessageGroup};
-use crate::cluster::ControlPlaneMember;
 use crate::{Cluster, ClusterConfig, Component, Message, Snapshot};
 
 /// How many of the latest messages the log strip shows.
@@ -68,6 +70,29 @@ pub enum Action {
     Fork,
     /// Put away the notice about the fork.
     DismissFork,
+    /// Replace the session with a saved one (an import), already checked.
+    Restore(Rc<SavedSession>),
+    /// Start afresh with the default cluster.
+    Reset,
+    /// Start a lesson (by id) on a fresh cluster: its setup runs through the console.
+    StartLesson(String),
+    /// "Show me": run the current step's solution through the console.
+    ShowMe,
+    /// Leave the lesson (the cluster stays as it is).
+    CloseLesson,
+}
+
+/// How the page starts: from what the browser kept, or from a link's scenario.
+pub struct Start {
+    /// Replayed without showing its commands.
+    pub saved: Option<Rc<SavedSession>>,
+    /// Run through the console, so that its commands and their output show.
+    pub scenario: Option<Scenario>,
+    /// A lesson to start (unless the saved session is already in it).
+    pub lesson: Option<Lesson>,
+    pub readonly: bool,
+    pub speed_pct: u32,
+    pub playing: bool,
 }
 
 /// What the inspector shows: an object (`kind` as kubectl names it) or a component.
@@ -194,11 +219,21 @@ pub struct UiState {
     /// The cluster revision `snapshot` was taken at.
     revision: i64,
     next_id: u64,
+    /// What ran on the cluster, as a session script (see `session`): what is saved and shared.
+    recorder: Rc<RefCell<Recorder>>,
+    /// A read-only link: commands that would change the cluster are refused.
+    pub readonly: bool,
+    /// The lesson being followed, checked whenever the cluster changes.
+    pub lesson: Option<Rc<Progress>>,
+    /// The revision the lesson's checks last saw.
+    lesson_revision: i64,
 }
 
 impl PartialEq for UiState {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.cluster, &other.cluster)
+            && self.readonly == other.readonly
+            && self.lesson.as_ref().map(Rc::as_ptr) == other.lesson.as_ref().map(Rc::as_ptr)
             && self.now_ms == other.now_ms
             && self.playing == other.playing
             && self.speed_pct == other.speed_pct
@@ -246,7 +281,82 @@ impl Completer {
 impl UiState {
     /// The default cluster, running at real time.
     pub fn new() -> UiState {
-        let cluster = Cluster::new(ClusterConfig::default());
+        UiState::with_cluster(Cluster::new(ClusterConfig::default()), Recorder::default())
+    }
+
+    /// The page as a link and the browser's storage ask for it.
+    pub fn start(start: Start) -> UiState {
+        let mut state = start.saved.map(|saved| UiState::restored(&saved)).unwrap_or_default();
+        if let (Some(lesson), None) = (start.lesson, &state.lesson) {
+            state.start_lesson(lesson);
+        }
+        if let Some(scenario) = start.scenario {
+            for (command, stdin) in script::steps(&scenario.to_script()).unwrap_or_default() {
+                state.run_step(command, stdin);
+            }
+        }
+        state.readonly = start.readonly;
+        state.speed_pct = start.speed_pct;
+        state.playing = start.playing;
+        state.check_lesson();
+        state.refresh();
+        state
+    }
+
+    /// A saved session, replayed (the default cluster if its script no longer replays).
+    fn restored(saved: &SavedSession) -> UiState {
+        let Ok(cluster) = session::replay(&saved.script) else { return UiState::new() };
+        let recorder = Recorder::resume(&saved.script, cluster.now_ms());
+        let mut state = UiState::with_cluster(cluster, recorder);
+        state.history = Rc::new(saved.history.clone());
+        state.lesson = saved.lesson.as_ref().and_then(|l| {
+            let mut progress = Progress::new(lessons::find(&l.id)?);
+            progress.go_to(l.step);
+            Some(Rc::new(progress))
+        });
+        state
+    }
+
+    /// Begins `lesson` on this (fresh) cluster: its setup runs through the console.
+    fn start_lesson(&mut self, lesson: Lesson) {
+        let setup = script::steps(&lesson.setup).unwrap_or_default();
+        let readonly = std::mem::replace(&mut self.readonly, false); // the author's setup always runs
+        for (command, stdin) in setup {
+            self.run_step(command, stdin);
+        }
+        self.readonly = readonly;
+        self.lesson = Some(Rc::new(Progress::new(lesson)));
+        self.lesson_revision = -1;
+    }
+
+    /// Checks the lesson's current step against the cluster, when the cluster changed.
+    fn check_lesson(&mut self) {
+        let revision = self.cluster.borrow().revision();
+        let Some(progress) = self.lesson.as_mut() else { return };
+        if revision == self.lesson_revision {
+            return;
+        }
+        self.lesson_revision = revision;
+        let mut next = (**progress).clone();
+        next.evaluate(&mut self.cluster.borrow_mut());
+        if next != **progress {
+            *progress = Rc::new(next);
+        }
+    }
+
+    /// A new session in this page: the link's read-only setting and the clock's speed and
+    /// state carry over.
+    fn replaced_by(&self, mut next: UiState) -> UiState {
+        (next.readonly, next.speed_pct, next.playing) = (self.readonly, self.speed_pct, self.playing);
+        next
+    }
+
+    /// The lesson and step to keep with the session.
+    pub fn saved_lesson(&self) -> Option<SavedLesson> {
+        self.lesson.as_ref().map(|p| SavedLesson { id: p.lesson().id.clone(), step: p.step() })
+    }
+
+    fn with_cluster(cluster: Cluster, recorder: Recorder) -> UiState {
         let mut state = UiState {
             cluster: Rc::new(RefCell::new(cluster)),
             now_ms: 0,
@@ -276,9 +386,38 @@ impl UiState {
             messages_seen: usize::MAX,
             revision: -1,
             next_id: 0,
+            recorder: Rc::new(RefCell::new(recorder)),
+            readonly: false,
+            lesson: None,
+            lesson_revision: -1,
         };
         state.refresh();
         state
+    }
+
+    /// The session as a script that rebuilds the cluster as it is now.
+    pub fn session_script(&self) -> String {
+        self.recorder.borrow().script(self.now_ms)
+    }
+
+    /// Runs one step of a script (a command and its heredoc) as the console would show it.
+    fn run_step(&mut self, command: String, stdin: Option<String>) {
+        match stdin {
+            Some(stdin) => {
+                let lines = stdin.lines().count();
+                self.execute(command, Some(stdin), Some(format!("stdin: a heredoc, {lines} lines")));
+            }
+            None => self.run_line(command),
+        }
+    }
+
+    /// Runs `command` on the cluster, records it in the session, and shows it in the console.
+    fn execute(&mut self, command: String, stdin: Option<String>, stdin_note: Option<String>) -> ConsoleEntry {
+        let at = self.cluster.borrow().now_ms();
+        let output = kubectl::execute(&mut self.cluster.borrow_mut(), &command, stdin.as_deref());
+        let after = self.cluster.borrow().now_ms();
+        self.recorder.borrow_mut().command(at, &command, stdin.as_deref(), after);
+        self.push_console(command, stdin_note, output)
     }
 
     pub fn completer(&self) -> Completer {
@@ -409,7 +548,9 @@ impl UiState {
         let words: Vec<&str> = line.split_whitespace().collect();
         let is_edit = matches!(words.as_slice(), ["kubectl" | "k", "edit", ..]);
         let is_watch = words.iter().any(|w| matches!(*w, "-w" | "--watch" | "--watch-only") || w.starts_with("--watch="));
-        if is_edit {
+        if self.readonly && link::changes_cluster(&line) {
+            self.push_console(line, None, link::READ_ONLY.to_string());
+        } else if is_edit {
             let reply = kubectl::respond(&mut self.cluster.borrow_mut(), &line, None, &|_| None);
             match reply {
                 Reply::Edit { command, yaml } => {
@@ -426,17 +567,19 @@ impl UiState {
             let entry = self.push_console(line, None, text);
             self.watch = watch.map(|w| (entry.id, Rc::new(RefCell::new(w))));
         } else {
-            let output = kubectl::execute(&mut self.cluster.borrow_mut(), &line, None);
-            self.push_console(line, None, output);
+            self.execute(line, None, None);
         }
     }
 
     /// Runs `command` with `stdin` from the editor; the result shows under the editor too.
     fn run_from_editor(&mut self, command: String, stdin: &str) {
-        let output = kubectl::execute(&mut self.cluster.borrow_mut(), &command, Some(stdin));
         let lines = stdin.lines().count();
         let note = format!("stdin: the manifest editor, {lines} lines");
-        let entry = self.push_console(command, Some(note), output);
+        let entry = if self.readonly && link::changes_cluster(&command) {
+            self.push_console(command, Some(note), link::READ_ONLY.to_string())
+        } else {
+            self.execute(command, Some(stdin.to_string()), Some(note))
+        };
         self.last_apply = Some(Rc::new(entry));
     }
 
@@ -654,7 +797,25 @@ impl Reducible for UiState {
             Action::EndStepping => state.stepped_to = None,
             Action::Fork => state.fork(),
             Action::DismissFork => state.forked = None,
+            Action::Restore(saved) => state = state.replaced_by(UiState::restored(&saved)),
+            Action::Reset => state = state.replaced_by(UiState::new()),
+            Action::StartLesson(id) => {
+                if let Some(lesson) = lessons::find(&id) {
+                    let mut fresh = state.replaced_by(UiState::new());
+                    fresh.history = state.history.clone();
+                    fresh.start_lesson(lesson);
+                    state = fresh;
+                }
+            }
+            Action::ShowMe => {
+                let solution = state.lesson.as_ref().and_then(|p| p.current()).map(|step| step.solution.clone()).unwrap_or_default();
+                for (command, stdin) in script::steps(&solution).unwrap_or_default() {
+                    state.run_step(command, stdin);
+                }
+            }
+            Action::CloseLesson => state.lesson = None,
         }
+        state.check_lesson();
         state.refresh();
         if state == *self {
             self
