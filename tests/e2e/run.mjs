@@ -3,8 +3,8 @@
 //   node tests/e2e/run.mjs          (make test-e2e; needs dist/ from make dist)
 //
 // Environment: KUBEGLASS_DIST (default dist), CHROMIUM (default /usr/bin/chromium),
-// E2E_TIMEOUT_MS (default 60000, per wait), E2E_FRAME_TIME=0 (skip the frame-time figures at
-// scale, which take minutes).
+// E2E_TIMEOUT_MS (default 60000, per wait). Frame times at scale are a benchmark:
+// tests/e2e/bench.mjs (make bench).
 //
 // It serves dist/ from a nested URL path (/some/folder/) to prove the site uses relative URLs,
 // applies a Deployment through the manifest editor, and waits for its three pods to be drawn on
@@ -630,65 +630,3 @@ function percentiles(values) {
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   return { median: at(0.5), p95: at(0.95) };
 }
-
-// Figures, not a pass/fail: a slow machine must not fail the suite (issue 9 sets the goals:
-// medians ≤ 16 ms with 1,000 pods on 100 nodes and ≤ 33 ms with 5,000 pods on 500 nodes).
-pageTest('frame time with animations running: 1,000 pods on 100 nodes, 5,000 pods on 500 nodes', async () => {
-  if (process.env.E2E_FRAME_TIME === '0') return console.log('frame time: skipped (E2E_FRAME_TIME=0)');
-  const p = await context.newPage();
-  p.setDefaultTimeout(TIMEOUT * 5);
-  const errors = [];
-  p.on('pageerror', (err) => errors.push(String(err)));
-  try {
-    await p.goto(site.url, { waitUntil: 'load' });
-    await p.locator('[data-node="worker-1"]').waitFor();
-    const input = p.locator('[aria-label="Console"] input').first();
-    const type = async (command) => {
-      await input.fill(command);
-      await input.press('Enter');
-    };
-    await p.locator('[aria-label="Timeline"]').getByLabel('Speed').selectOption('6400');
-    figures.frameTime = {};
-    let workers = 3;
-    for (const [nodes, pods] of [[100, 1000], [500, 5000]]) {
-      const started = Date.now();
-      for (; workers < nodes; workers++) await type(`sim node add node-${workers + 1}`);
-      await p.waitForFunction((n) => document.querySelectorAll('.workers > [data-node]').length === n, nodes);
-      await type(pods === 1000 ? 'kubectl create deployment load --image=nginx --replicas=1000' : `kubectl scale deployment load --replicas=${pods}`);
-      await p.waitForFunction(
-        (n) => {
-          const counts = [...document.querySelectorAll('.workers .pod-count')].map((c) => parseInt(c.textContent, 10) || 0);
-          return counts.reduce((a, b) => a + b, 0) >= n && !document.querySelector('.queue .pod');
-        },
-        pods,
-        { polling: 500 },
-      );
-      const setup = Date.now() - started;
-      // Animations running: time plays at 1×, heartbeats and watch deliveries fly as dots.
-      await p.locator('[aria-label="Timeline"]').getByLabel('Speed').selectOption('100');
-      await p.waitForTimeout(1000);
-      const intervals = await p.evaluate(
-        () =>
-          new Promise((done) => {
-            const out = [];
-            let last = performance.now();
-            const end = last + 5000;
-            const step = (t) => {
-              out.push(t - last);
-              last = t;
-              if (t < end) requestAnimationFrame(step);
-              else done(out);
-            };
-            requestAnimationFrame(step);
-          }),
-      );
-      const { median, p95 } = percentiles(intervals);
-      figures.frameTime[`${pods}pods_${nodes}nodes`] = { medianMs: +median.toFixed(1), p95Ms: +p95.toFixed(1), frames: intervals.length, setupMs: setup };
-      console.log(`frame time, ${pods} pods on ${nodes} nodes, playing at 1×: median ${median.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms (${intervals.length} frames; setup ${setup} ms)`);
-      await p.locator('[aria-label="Timeline"]').getByLabel('Speed').selectOption('6400');
-    }
-    assert.deepEqual(errors, [], `the page misbehaved at scale:\n  ${errors.join('\n  ')}`);
-  } finally {
-    await p.close();
-  }
-});
