@@ -184,8 +184,8 @@ pub fn changes_cluster(line: &str) -> bool {
             "get" | "describe" | "logs" | "top" | "explain" | "api-resources" | "api-versions" | "version" | "events" | "diff" | "wait"
         ),
         ["sim"] => true,
-        ["sim", "proxy", "rules", ..] => true,
-        ["sim", verb, ..] => matches!(*verb, "wait" | "explain" | "curl" | "nslookup"),
+        ["sim", "proxy", "rules", ..] | ["sim", "control-plane"] | ["sim", "etcd", "members" | "status", ..] => true,
+        ["sim", verb, ..] => matches!(*verb, "wait" | "explain" | "curl" | "nslookup" | "expect"),
         _ => true, // not a command: it changes nothing and gets the usual error
     };
     !reads
@@ -282,7 +282,7 @@ mod tests {
 
     #[test]
     fn what_a_read_only_link_lets_run() {
-        for line in ["kubectl get pods -w", "k describe node worker-1", "kubectl rollout status deployment/web", "sim wait 30s", "ls"] {
+        for line in ["kubectl get pods -w", "k describe node worker-1", "kubectl rollout status deployment/web", "sim wait 30s", "sim expect pods --count 3", "sim etcd members", "ls"] {
             assert!(!changes_cluster(line), "{line}");
         }
         for line in [
@@ -291,7 +291,8 @@ mod tests {
             "kubectl rollout undo deployment/web",
             "sim node stop worker-1",
             "sim load http://web",
-            "sim proxy stop worker-1",
+            "sim stop kube-proxy worker-1",
+            "sim control-plane --replicas 3",
         ] {
             assert!(changes_cluster(line), "{line}");
         }

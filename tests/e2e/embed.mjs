@@ -213,7 +213,7 @@ test('the session survives a reload, exports, and refuses a foreign import', asy
 
   // Export: one JSON file with a format and a version.
   const download = page.waitForEvent('download');
-  await page.getByRole('button', { name: 'Export' }).click();
+  await page.getByRole('button', { name: 'Export', exact: true }).click();
   const file = await (await download).path();
   const exported = JSON.parse(await readFile(file, 'utf8'));
   assert.equal(exported.format, 'kubeglass-session');

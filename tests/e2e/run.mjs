@@ -453,7 +453,7 @@ pageTest('Services show their endpoints; traffic travels, and a stale rule sends
   await page.locator('.traffic-dot').first().waitFor({ state: 'attached' });
 
   // kube-proxy on worker-1 stops hearing about changes; a pod goes; its rule stays.
-  await runInConsole('sim proxy stop worker-1');
+  await runInConsole('sim stop kube-proxy worker-1');
   const [gone] = pods;
   await runInConsole(`kubectl delete pod ${gone}`);
   await until((p) => !document.querySelector(`[data-pod="${p}"]`), gone, `${gone} gone`);
@@ -463,10 +463,10 @@ pageTest('Services show their endpoints; traffic travels, and a stale rule sends
   const stale = services.locator('.traffic-list li.is-stale');
   for (let i = 0; i < 40 && !(await stale.count()); i++) await runInConsole(`sim curl ${clusterIp} --from worker-1`);
   await stale.first().waitFor();
-  assert.match(await stale.first().innerText(), /stale rule: .*no pod there.*No route to host/);
+  assert.match(await stale.first().innerText(), /stale rule: .*no pod there.*Connection timed out/);
   await page.locator('.traffic-dot').first().waitFor({ state: 'attached' });
   await shoot('services-traffic', services);
-  await runInConsole('sim proxy start worker-1');
+  await runInConsole('sim start kube-proxy worker-1');
   assertNoProblems();
 });
 
