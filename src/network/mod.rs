@@ -415,8 +415,8 @@ impl World<'_> {
             Connection::Served(pod) => request.outcome = format!("{} ({dest_ip})", pod.name),
             Connection::Refused(_) => return request.fail(Failure::Refused, refused),
             Connection::NoPod => {
-                // A stale rule's DNAT target: the pod is gone and nothing answers the SYN.
-                request.stale = true;
+                // No pod has the address (a stale rule's DNAT target): nothing answers the SYN.
+                request.stale = request.service.is_some();
                 return request.fail(Failure::NoHost, timed_out());
             }
         }
