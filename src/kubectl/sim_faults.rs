@@ -38,7 +38,11 @@ pub fn component(cluster: &mut Cluster, verb: &str, args: &Args) -> Result<Strin
     let (name, node) = match args.positional.as_slice() {
         [name] => (name.as_str(), None),
         [name, node] => (name.as_str(), Some(node.as_str())),
-        _ => return Err(format!("error: usage: sim {verb} apiserver|scheduler|controller-manager [NODE] | etcd-N | kubelet NODE | kube-proxy NODE")),
+        _ => {
+            return Err(format!(
+                "error: usage: sim {verb} apiserver|scheduler|controller-manager [NODE] | etcd-N | kubelet NODE | kube-proxy NODE"
+            ))
+        }
     };
     let who = parse_component(name, node)?;
     if verb == "stop" {

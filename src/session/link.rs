@@ -282,7 +282,15 @@ mod tests {
 
     #[test]
     fn what_a_read_only_link_lets_run() {
-        for line in ["kubectl get pods -w", "k describe node worker-1", "kubectl rollout status deployment/web", "sim wait 30s", "sim expect pods --count 3", "sim etcd members", "ls"] {
+        for line in [
+            "kubectl get pods -w",
+            "k describe node worker-1",
+            "kubectl rollout status deployment/web",
+            "sim wait 30s",
+            "sim expect pods --count 3",
+            "sim etcd members",
+            "ls",
+        ] {
             assert!(!changes_cluster(line), "{line}");
         }
         for line in [

@@ -6,8 +6,8 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::ui::actions::{component_actions, ActionMenu};
 use crate::cluster::ControlPlaneMember;
+use crate::ui::actions::{component_actions, ActionMenu};
 use crate::ui::agent::Agent;
 use crate::ui::pod_chip::PodChip;
 use crate::ui::state::Target;
