@@ -126,7 +126,7 @@ impl Expectation {
                     return Err("error: sim expect output needs --equals, --not-equals, --contains or --not-contains".to_string());
                 }
                 let program = words::split(command).map_err(|e| format!("error: {e}"))?;
-                if !only_reads(&program) {
+                if !super::only_reads(&program.iter().map(String::as_str).collect::<Vec<_>>()) {
                     return Err(format!("error: sim expect output runs a command that only reads (kubectl get|describe|logs|top|events|explain, sim nslookup|proxy rules|explain|etcd members|control-plane), not {command:?}"));
                 }
                 Subject::Output(command.clone())
@@ -327,19 +327,6 @@ fn shown_value(value: &str) -> String {
 /// `kind/name` of an object, as messages name it.
 fn id(object: &Object) -> String {
     format!("{}/{}", object.kind().singular, object.metadata().name.as_deref().unwrap_or(""))
-}
-
-/// Whether a command line only reads: an expectation may be checked again and again (a lesson
-/// checks after every change), so it must never change the cluster, its traffic or its clock.
-fn only_reads(words: &[String]) -> bool {
-    let watches = words.iter().any(|w| matches!(w.as_str(), "-w" | "--watch" | "--watch-only") || w.starts_with("--watch="));
-    match words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["kubectl" | "k", "get" | "describe" | "logs" | "top" | "events" | "explain" | "api-resources" | "api-versions" | "version", ..] => {
-            !watches
-        }
-        ["sim", "nslookup" | "explain", ..] | ["sim", "proxy", "rules", ..] | ["sim", "etcd", "members"] | ["sim", "control-plane"] => true,
-        _ => false,
-    }
 }
 
 /// The status of the condition of that type in `status.conditions`, if there is one.

@@ -39,6 +39,24 @@ mod yaml;
 
 pub use sim::parse_duration;
 
+/// `-w`, `--watch`, `--watch-only` or `--watch=…`.
+pub fn is_watch_flag(word: &str) -> bool {
+    matches!(word, "-w" | "--watch" | "--watch-only") || word.starts_with("--watch=")
+}
+
+/// Whether a command line only reads the cluster, and neither watches, waits nor sends
+/// traffic: `sim expect output` runs only these (a lesson checks again after every change),
+/// and a read-only link allows them among others.
+pub fn only_reads(words: &[&str]) -> bool {
+    match words {
+        ["kubectl" | "k", "get" | "describe" | "logs" | "top" | "events" | "explain" | "api-resources" | "api-versions" | "version", ..] => {
+            !words.iter().any(|w| is_watch_flag(w))
+        }
+        ["sim", "nslookup" | "explain", ..] | ["sim", "proxy", "rules", ..] | ["sim", "etcd", "members"] | ["sim", "control-plane"] => true,
+        _ => false,
+    }
+}
+
 use crate::api::{resolve_resource, KindInfo};
 use crate::Cluster;
 

@@ -4,6 +4,7 @@
 //! defaults: a link never leaves a blank page.
 
 use super::scenario::Scenario;
+use crate::kubectl;
 
 /// The parts of the page a link can show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -175,19 +176,16 @@ pub const READ_ONLY: &str =
 /// cannot (an allow-list: anything unknown counts as a change).
 pub fn changes_cluster(line: &str) -> bool {
     let words: Vec<&str> = line.split_whitespace().collect();
-    let reads = match words.as_slice() {
-        [] => true,
-        ["kubectl" | "k"] => true,
-        ["kubectl" | "k", "rollout", "status" | "history", ..] => true,
-        ["kubectl" | "k", verb, ..] => matches!(
-            *verb,
-            "get" | "describe" | "logs" | "top" | "explain" | "api-resources" | "api-versions" | "version" | "events" | "diff" | "wait"
-        ),
-        ["sim"] => true,
-        ["sim", "proxy", "rules", ..] | ["sim", "control-plane"] | ["sim", "etcd", "members" | "status", ..] => true,
-        ["sim", verb, ..] => matches!(*verb, "wait" | "explain" | "curl" | "nslookup" | "expect"),
-        _ => true, // not a command: it changes nothing and gets the usual error
-    };
+    let unwatched: Vec<&str> = words.iter().copied().filter(|w| !kubectl::is_watch_flag(w)).collect();
+    let reads = kubectl::only_reads(&unwatched)
+        || match words.as_slice() {
+            [] | ["kubectl" | "k"] | ["sim"] => true,
+            // These watch, wait, follow a rollout, send requests or check, but change no object.
+            ["kubectl" | "k", "rollout", "status" | "history", ..] | ["kubectl" | "k", "diff" | "wait", ..] => true,
+            ["sim", "wait" | "curl" | "expect", ..] | ["sim", "etcd", "members" | "status", ..] => true,
+            ["kubectl" | "k" | "sim", ..] => false,
+            _ => true, // not a command: it changes nothing and gets the usual error
+        };
     !reads
 }
 
